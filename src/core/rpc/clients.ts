@@ -1,0 +1,153 @@
+import * as grpc from '@grpc/grpc-js';
+import { CLIENT_CHANNEL_OPTIONS, loadProtos } from './load-proto.js';
+import { PipeClient, callUnary, type CallOptions } from './pipe.js';
+import type { CoordinatorServiceClient } from './generated/pairdb/v1/CoordinatorService.js';
+import type { StorageServiceClient } from './generated/pairdb/v1/StorageService.js';
+import type { HealthClient } from './generated/grpc/health/v1/Health.js';
+import type { HealthCheckResponse__Output } from './generated/grpc/health/v1/HealthCheckResponse.js';
+import type * as pb from './types.js';
+
+/**
+ * Typed clients of the two services. Data-path calls travel over the pipe (rpc.md §4a); admin calls are unary.
+ * Every method rejects with a PairdbError carrying the peer's API code.
+ */
+
+function sizeOfValue(v: unknown): number {
+  return Buffer.isBuffer(v) ? v.length : typeof v === 'string' ? v.length : 0;
+}
+
+function sizeOfRecord(r: pb.KeyRecord | null | undefined): number {
+  let n = 0;
+  for (const v of r?.versions ?? []) n += 64 + sizeOfValue(v.value);
+  return n;
+}
+
+/** gateway → coordinator. */
+export class CoordinatorClient {
+  readonly address: string;
+  readonly #client: CoordinatorServiceClient;
+  readonly #health: HealthClient;
+  readonly #pipe: PipeClient;
+
+  constructor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    this.address = address;
+    const { pairdb, health } = loadProtos();
+    this.#client = new pairdb.pairdb.v1.CoordinatorService(address, credentials, CLIENT_CHANNEL_OPTIONS);
+    // The health client shares the channel (same target, options and credentials → grpc-js reuses the subchannel).
+    this.#health = new health.grpc.health.v1.Health(address, credentials, CLIENT_CHANNEL_OPTIONS);
+    this.#pipe = new PipeClient(() => this.#client.Pipe() as never, address);
+  }
+
+  write(req: pb.WriteKeyValueRequest, opts: CallOptions): Promise<pb.WriteKeyValueResponse__Output> {
+    return this.#pipe.call('write', 'write_ok', req, opts, sizeOfValue(req.value));
+  }
+
+  read(req: pb.ReadKeyValueRequest, opts: CallOptions): Promise<pb.ReadKeyValueResponse__Output> {
+    return this.#pipe.call('read', 'read_ok', req, opts);
+  }
+
+  delete(req: pb.DeleteKeyValueRequest, opts: CallOptions): Promise<pb.DeleteKeyValueResponse__Output> {
+    return this.#pipe.call('delete', 'delete_ok', req, opts);
+  }
+
+  createTenant(req: pb.CreateTenantRequest, opts: CallOptions): Promise<pb.TenantResponse__Output> {
+    return callUnary(this.#client, 'CreateTenant', req, opts);
+  }
+
+  getTenant(req: pb.GetTenantRequest, opts: CallOptions): Promise<pb.TenantResponse__Output> {
+    return callUnary(this.#client, 'GetTenant', req, opts);
+  }
+
+  listTenants(req: pb.ListTenantsRequest, opts: CallOptions): Promise<pb.ListTenantsResponse__Output> {
+    return callUnary(this.#client, 'ListTenants', req, opts);
+  }
+
+  updateTenant(req: pb.UpdateTenantRequest, opts: CallOptions): Promise<pb.TenantResponse__Output> {
+    return callUnary(this.#client, 'UpdateTenant', req, opts);
+  }
+
+  updateReplicationFactor(
+    req: pb.UpdateReplicationFactorRequest,
+    opts: CallOptions,
+  ): Promise<pb.UpdateReplicationFactorResponse__Output> {
+    return callUnary(this.#client, 'UpdateReplicationFactor', req, opts);
+  }
+
+  addStorageNode(req: pb.AddStorageNodeRequest, opts: CallOptions): Promise<pb.NodeChangeResponse__Output> {
+    return callUnary(this.#client, 'AddStorageNode', req, opts);
+  }
+
+  removeStorageNode(req: pb.RemoveStorageNodeRequest, opts: CallOptions): Promise<pb.NodeChangeResponse__Output> {
+    return callUnary(this.#client, 'RemoveStorageNode', req, opts);
+  }
+
+  listStorageNodes(req: pb.ListStorageNodesRequest, opts: CallOptions): Promise<pb.ListStorageNodesResponse__Output> {
+    return callUnary(this.#client, 'ListStorageNodes', req, opts);
+  }
+
+  getMigrationStatus(req: pb.GetMigrationStatusRequest, opts: CallOptions): Promise<pb.MigrationStatus__Output> {
+    return callUnary(this.#client, 'GetMigrationStatus', req, opts);
+  }
+
+  clusterStatus(opts: CallOptions): Promise<pb.ClusterStatusResponse__Output> {
+    return callUnary(this.#client, 'ClusterStatus', {}, opts);
+  }
+
+  /** grpc.health.v1 Check of the coordinator service; resolves with SERVING / NOT_SERVING / …. */
+  healthCheck(opts: CallOptions): Promise<string> {
+    return callUnary<object, HealthCheckResponse__Output>(this.#health, 'Check', { service: '' }, opts).then((r) =>
+      String(r.status),
+    );
+  }
+
+  close(): void {
+    this.#pipe.close();
+    this.#client.close();
+    this.#health.close();
+  }
+}
+
+/** coordinator → storage node. */
+export class StorageClient {
+  readonly address: string;
+  readonly #client: StorageServiceClient;
+  readonly #pipe: PipeClient;
+
+  constructor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    this.address = address;
+    const { pairdb } = loadProtos();
+    this.#client = new pairdb.pairdb.v1.StorageService(address, credentials, CLIENT_CHANNEL_OPTIONS);
+    this.#pipe = new PipeClient(() => this.#client.Pipe() as never, address);
+  }
+
+  write(req: pb.WriteRequest, opts: CallOptions): Promise<pb.WriteResponse__Output> {
+    return this.#pipe.call('write', 'write_ok', req, opts, sizeOfRecord(req.record));
+  }
+
+  read(req: pb.ReadRequest, opts: CallOptions): Promise<pb.ReadResponse__Output> {
+    return this.#pipe.call('read', 'read_ok', req, opts);
+  }
+
+  health(opts: CallOptions): Promise<pb.HealthResponse__Output> {
+    return callUnary(this.#client, 'Health', {}, opts);
+  }
+
+  stats(opts: CallOptions): Promise<pb.StatsResponse__Output> {
+    return callUnary(this.#client, 'Stats', {}, opts);
+  }
+
+  /** Unary Write, for tools and tests (same server code path as the pipe). */
+  writeUnary(req: pb.WriteRequest, opts: CallOptions): Promise<pb.WriteResponse__Output> {
+    return callUnary(this.#client, 'Write', req, opts);
+  }
+
+  /** Unary Read, for tools and tests. */
+  readUnary(req: pb.ReadRequest, opts: CallOptions): Promise<pb.ReadResponse__Output> {
+    return callUnary(this.#client, 'Read', req, opts);
+  }
+
+  close(): void {
+    this.#pipe.close();
+    this.#client.close();
+  }
+}

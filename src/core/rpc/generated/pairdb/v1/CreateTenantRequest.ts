@@ -1,0 +1,19 @@
+// Original file: src/core/rpc/proto/pairdb/v1/pairdb.proto
+
+import type { ConflictResolution as _pairdb_v1_ConflictResolution, ConflictResolution__Output as _pairdb_v1_ConflictResolution__Output } from '../../pairdb/v1/ConflictResolution.js';
+
+export interface CreateTenantRequest {
+  'tenant_id'?: (string);
+  'replication_factor'?: (number);
+  'conflict_resolution'?: (_pairdb_v1_ConflictResolution);
+  'write_rate_per_min'?: (number);
+  'read_rate_per_min'?: (number);
+}
+
+export interface CreateTenantRequest__Output {
+  'tenant_id': (string);
+  'replication_factor': (number);
+  'conflict_resolution': (_pairdb_v1_ConflictResolution__Output);
+  'write_rate_per_min': (number);
+  'read_rate_per_min': (number);
+}
