@@ -15,7 +15,7 @@ export interface Daemon {
  */
 export async function runDaemon(name: string, daemon: Daemon, log: Logger): Promise<number> {
   let stopping = false;
-  return new Promise<number>((resolve) => {
+  return new Promise<number>((resolve, reject) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
         log.warn({ signal }, `received second ${signal}; exiting now`);
@@ -46,11 +46,11 @@ export async function runDaemon(name: string, daemon: Daemon, log: Logger): Prom
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
         stopping = true;
-        void daemon.stop('startup failed').catch(() => undefined);
-        throw err;
+        daemon.stop('startup failed').then(
+          () => reject(err),
+          () => reject(err),
+        );
       },
-    ).catch((err: unknown) => {
-      resolve(Promise.reject(err) as never);
-    });
+    );
   });
 }
