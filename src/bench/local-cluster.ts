@@ -1,0 +1,191 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoordinatorClient } from '../core/rpc/clients.js';
+
+/**
+ * Starts a cluster of real `pairdb` daemon processes on 127.0.0.1 with free ports — for integration tests and
+ * benchmarks that need to kill, restart or replace individual daemons (pairdb up is for users).
+ */
+
+export const PAIRDB_BIN = fileURLToPath(new URL('../../bin/pairdb', import.meta.url));
+
+export interface DaemonProcess {
+  readonly name: string;
+  readonly args: readonly string[];
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export interface LocalClusterOptions {
+  dataDir: string;
+  nodes?: number;
+  /** `echo` replaces the storage engine with an immediate answer (benchmark baseline). */
+  storageEngine?: 'lsm' | 'echo';
+  /** Extra flags for the gateway (e.g. rate limits). */
+  gatewayArgs?: string[];
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PAIRDB_')) env[k] = v;
+  return env;
+}
+
+export function spawnDaemon(name: string, args: string[], logDir: string): DaemonProcess {
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, [PAIRDB_BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  return { name, args, child, exited };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000, proc?: DaemonProcess): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (proc && proc.child.exitCode !== null) throw new Error(`${what}: process exited with ${proc.child.exitCode}`);
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what}: not ready within ${timeoutMs} ms`);
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  return res.ok;
+}
+
+export interface StorageNodeHandle {
+  nodeId: string;
+  port: number;
+  adminPort: number;
+  dataDir: string;
+  proc: DaemonProcess;
+}
+
+export class LocalCluster {
+  readonly storage: StorageNodeHandle[] = [];
+  coordinator!: DaemonProcess;
+  gateway!: DaemonProcess;
+  coordinatorPort = 0;
+  gatewayPort = 0;
+  readonly #opts: Required<LocalClusterOptions>;
+
+  constructor(opts: LocalClusterOptions) {
+    this.#opts = { nodes: 3, storageEngine: 'lsm', gatewayArgs: [], ...opts };
+  }
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.gatewayPort}`;
+  }
+
+  get coordinatorAddress(): string {
+    return `127.0.0.1:${this.coordinatorPort}`;
+  }
+
+  get logDir(): string {
+    return join(this.#opts.dataDir, 'logs');
+  }
+
+  /** Starts storage nodes, the coordinator (registering the nodes) and the gateway; resolves when all are ready. */
+  async start(): Promise<void> {
+    const { dataDir, nodes } = this.#opts;
+    for (let i = 1; i <= nodes; i++) {
+      const node: StorageNodeHandle = {
+        nodeId: `s${i}`,
+        port: await freePort(),
+        adminPort: await freePort(),
+        dataDir: join(dataDir, 'storage', `s${i}`),
+        proc: undefined as never,
+      };
+      node.proc = this.#spawnStorage(node);
+      this.storage.push(node);
+    }
+    await Promise.all(this.storage.map((n) => this.waitStorageReady(n)));
+    this.coordinatorPort = await freePort();
+    const coordAdmin = await freePort();
+    this.coordinator = spawnDaemon(
+      'coordinator',
+      ['coordinator', '--node-id', 'c1', '--data-dir', join(dataDir, 'coordinator'), '--host', '127.0.0.1', '--port', String(this.coordinatorPort), '--admin-port', String(coordAdmin), '--log-level', 'warn'],
+      this.logDir,
+    );
+    const client = new CoordinatorClient(this.coordinatorAddress);
+    try {
+      await waitFor('coordinator', async () => (await client.healthCheck({ requestId: '', deadlineMs: Date.now() + 1000 })) === 'SERVING', 20_000, this.coordinator);
+      const listed = await client.listStorageNodes({}, { requestId: '', deadlineMs: Date.now() + 5000 });
+      const known = new Set(listed.nodes.map((n) => n.node_id));
+      for (const n of this.storage) {
+        if (known.has(n.nodeId)) continue;
+        await client.addStorageNode({ node_id: n.nodeId, host: '127.0.0.1', port: n.port, virtual_nodes: 150 }, { requestId: '', deadlineMs: Date.now() + 10_000 });
+      }
+    } finally {
+      client.close();
+    }
+    this.gatewayPort = await freePort();
+    const gwAdmin = await freePort();
+    this.gateway = spawnDaemon(
+      'gateway',
+      ['gateway', '--host', '127.0.0.1', '--port', String(this.gatewayPort), '--admin-port', String(gwAdmin), '--coordinators', this.coordinatorAddress, '--log-level', 'warn', ...this.#opts.gatewayArgs],
+      this.logDir,
+    );
+    await waitFor('gateway', () => httpOk(`${this.gatewayUrl}/ready`), 20_000, this.gateway);
+  }
+
+  #spawnStorage(n: StorageNodeHandle): DaemonProcess {
+    const args = ['storage', '--node-id', n.nodeId, '--data-dir', n.dataDir, '--host', '127.0.0.1', '--port', String(n.port), '--admin-port', String(n.adminPort), '--log-level', 'warn'];
+    if (this.#opts.storageEngine === 'echo') args.push('--engine', 'echo');
+    return spawnDaemon(`storage-${n.nodeId}`, args, this.logDir);
+  }
+
+  waitStorageReady(n: StorageNodeHandle): Promise<void> {
+    return waitFor(`storage ${n.nodeId}`, () => httpOk(`http://127.0.0.1:${n.adminPort}/readyz`), 20_000, n.proc);
+  }
+
+  /** Sends `signal` to storage node i (0-based) and waits for it to exit. */
+  async killStorage(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const n = this.storage[i]!;
+    n.proc.child.kill(signal);
+    return n.proc.exited;
+  }
+
+  /** Starts storage node i again on the same ports and data dir, and waits until it is ready. */
+  async restartStorage(i: number): Promise<void> {
+    const n = this.storage[i]!;
+    n.proc = this.#spawnStorage(n);
+    await this.waitStorageReady(n);
+  }
+
+  /** SIGTERM to gateway, coordinator, then storage nodes (each awaited); SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<Array<number | null>> {
+    const order = [this.gateway, this.coordinator, ...this.storage.map((s) => s.proc)].filter(Boolean);
+    const codes: Array<number | null> = [];
+    for (const p of order) {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) {
+        codes.push(p.child.exitCode);
+        continue;
+      }
+      p.child.kill('SIGTERM');
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+      codes.push(await p.exited);
+      clearTimeout(timer);
+    }
+    return codes;
+  }
+}
