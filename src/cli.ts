@@ -65,9 +65,10 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
   program.hook('preAction', (_program, action) => {
     if (!state || DAEMONS.has(topLevelName(action))) return;
     const flags = action.opts<ClientFlags>();
-    if (action.options.some((o) => o.long === '--output')) {
-      state.format = resolveFormat(flags.output, deps.io.stdout.isTTY === true);
-    }
+    // JSON errors only when JSON was asked for (-o or PAIRDB_OUTPUT); a json default because stdout is a pipe
+    // keeps the one-line text error that people and CI logs read (docs/DECISIONS.md).
+    const source = action.getOptionValueSource('output');
+    state.format = source === 'cli' || source === 'env' ? resolveFormat(flags.output, false) : 'table';
     state.debug = flags.debug === true;
   });
   return program;
@@ -83,14 +84,14 @@ function topLevelName(cmd: Command): string {
 function formatFromArgv(args: string[], deps: CliDeps): OutputFormat {
   const first = args.find((a) => !a.startsWith('-'));
   if (first && DAEMONS.has(first)) return 'table';
-  let output: string | undefined = deps.io.env.PAIRDB_OUTPUT || undefined;
+  let output: string | undefined = deps.io.env.PAIRDB_OUTPUT || process.env.PAIRDB_OUTPUT || undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if ((a === '-o' || a === '--output') && i + 1 < args.length) output = args[i + 1];
     else if (a.startsWith('--output=')) output = a.slice('--output='.length);
     else if (a.startsWith('-o') && a.length > 2 && !a.startsWith('--')) output = a.slice(2);
   }
-  return resolveFormat(output, deps.io.stdout.isTTY === true);
+  return output === 'json' || output === 'ndjson' ? output : 'table';
 }
 
 /**
