@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import { parseDuration, parsePort, parseSize } from '../core/config/units.js';
+import { PairdbError } from '../core/errors.js';
+import { EXIT } from '../core/exit-codes.js';
+import { createLogger, type LogLevel } from '../core/observability/logger.js';
+import { StorageDaemon, type StorageDaemonConfig } from '../daemons/storage.js';
+import { flag } from './options.js';
+import { runDaemon } from './run-daemon.js';
+
+/** Flag values as commander hands them over. */
+interface StorageFlags {
+  nodeId: string;
+  dataDir: string;
+  host: string;
+  port: string;
+  adminPort: string;
+  commitlogSync: string;
+  commitlogSyncInterval: string;
+  commitlogSegmentSize: string;
+  shutdownTimeout: string;
+  logLevel: string;
+  engine: string;
+}
+
+const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+const NODE_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Turns the flags into a StorageDaemonConfig (USAGE errors for bad values). */
+export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
+  if (!NODE_ID_RE.test(f.nodeId)) throw new PairdbError('USAGE', `invalid --node-id ${JSON.stringify(f.nodeId)} ([A-Za-z0-9._-]{1,128})`);
+  if (f.dataDir.trim() === '') throw new PairdbError('USAGE', '--data-dir must not be empty');
+  if (f.commitlogSync !== 'batch' && f.commitlogSync !== 'periodic') {
+    throw new PairdbError('USAGE', `invalid --commitlog-sync ${JSON.stringify(f.commitlogSync)} (batch or periodic)`);
+  }
+  if (f.engine !== 'lsm' && f.engine !== 'echo') throw new PairdbError('USAGE', `invalid --engine ${JSON.stringify(f.engine)}`);
+  const interval = parseDuration(f.commitlogSyncInterval, '--commitlog-sync-interval');
+  if (interval < 1) throw new PairdbError('USAGE', '--commitlog-sync-interval must be at least 1ms');
+  const segment = parseSize(f.commitlogSegmentSize, '--commitlog-segment-size');
+  if (segment < 64 * 1024) throw new PairdbError('USAGE', '--commitlog-segment-size must be at least 64KiB');
+  const adminPort = parsePort(f.adminPort, '--admin-port');
+  return {
+    nodeId: f.nodeId,
+    dataDir: f.dataDir,
+    host: f.host,
+    port: parsePort(f.port, '--port'),
+    // admin-port 0 = off (cli-and-ops.md §4)
+    adminPort: adminPort === 0 ? null : adminPort,
+    commitlogSync: f.commitlogSync,
+    commitlogSyncIntervalMs: interval,
+    commitlogSegmentBytes: segment,
+    shutdownTimeoutMs: parseDuration(f.shutdownTimeout, '--shutdown-timeout'),
+    engine: f.engine,
+  };
+}
+
+/** `pairdb storage [flags]`: one storage node (cli-and-ops.md §2.2, §4). Admin subcommands come later. */
+export function storageCommand(): Command {
+  return new Command('storage')
+    .description('run a storage node in the foreground (logs on stderr)')
+    .addOption(flag('--node-id <id>', 'stable, unique node id ([A-Za-z0-9._-]{1,128})').makeOptionMandatory())
+    .addOption(flag('--data-dir <dir>', 'data directory (LOCK, commit log)').makeOptionMandatory())
+    .addOption(flag('--host <host>', 'bind address', '127.0.0.1'))
+    .addOption(flag('--port <port>', 'gRPC port', '50052'))
+    .addOption(flag('--admin-port <port>', 'admin HTTP port (/livez /readyz /metrics); 0 = off', '9102'))
+    .addOption(flag('--commitlog-sync <mode>', 'batch: group commit, ack after fsync; periodic: fsync every interval', 'batch'))
+    .addOption(flag('--commitlog-sync-interval <duration>', 'fsync interval in periodic mode', '1s'))
+    .addOption(flag('--commitlog-segment-size <size>', 'commit-log segment size', '64MiB'))
+    .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
+    .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))
+    .addOption(flag('--engine <kind>', 'lsm (default) or echo (benchmark baseline: no storage)', 'lsm').hideHelp())
+    .action(async (f: StorageFlags) => {
+      if (!LOG_LEVELS.has(f.logLevel)) throw new PairdbError('USAGE', `invalid --log-level ${JSON.stringify(f.logLevel)}`);
+      const config = storageConfigFromFlags(f);
+      const log = createLogger('storage', config.nodeId, f.logLevel as LogLevel);
+      // An fsync/fdatasync failure is fatal (storage-engine.md §0): nothing more may be acked, exit 74 (EX_IOERR).
+      const onFatal = (err: Error): void => {
+        log.fatal({ err }, 'storage I/O error; exiting');
+        process.exit(EXIT.IO_ERROR);
+      };
+      process.exitCode = await runDaemon('storage', new StorageDaemon(config, log, onFatal), log);
+    });
+}

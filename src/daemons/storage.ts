@@ -1,0 +1,463 @@
+import type { Server as HttpServer } from 'node:http';
+import type * as grpc from '@grpc/grpc-js';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { StorageEngine, type WritePurpose, type WriteResult } from '../core/engine/engine.js';
+import type { FileSystem } from '../core/engine/file-system.js';
+import type { WriteIdEntry } from '../core/engine/write-ids.js';
+import { PairdbError } from '../core/errors.js';
+import { counterOf, mergeAll } from '../core/model/vector-clock.js';
+import type { Version } from '../core/model/version.js';
+import { clockToWire, versionFromWire, versionToWire } from '../core/model/version-wire.js';
+import { closeServer, startAdminServer } from '../core/observability/admin-server.js';
+import type { Logger } from '../core/observability/logger.js';
+import { type PipeHandler, type RequestContext, pipeServer, unaryServer } from '../core/rpc/pipe.js';
+import { bindServer, createServer } from '../core/rpc/server.js';
+import type * as pb from '../core/rpc/types.js';
+
+/** Configuration of `pairdb storage` (cli-and-ops.md §4 "storage"). */
+export interface StorageDaemonConfig {
+  readonly nodeId: string;
+  readonly dataDir: string;
+  readonly host: string;
+  /** gRPC port; 0 = any free port (tests). */
+  readonly port: number;
+  /** Admin HTTP port (/livez /readyz /metrics); 0 = any free port, null = off. */
+  readonly adminPort: number | null;
+  readonly commitlogSync: 'batch' | 'periodic';
+  readonly commitlogSyncIntervalMs?: number;
+  readonly commitlogSegmentBytes?: number;
+  /** `echo` (hidden, benchmark baseline): no engine; Write answers APPLIED at once, Read answers not found. */
+  readonly engine?: 'lsm' | 'echo';
+  readonly shutdownTimeoutMs?: number;
+  /** Injected file system (tests); node:fs by default. */
+  readonly fs?: FileSystem;
+}
+
+const TENANT_RE = /^[A-Za-z0-9._-]{1,255}$/;
+/** Keys are checked against the client limits upstream; the engine only needs them non-empty, NUL-free, sane. */
+const MAX_KEY_BYTES = 64 * 1024;
+const MAX_WRITE_ID_BYTES = 255;
+
+const PURPOSES: Readonly<Record<string, WritePurpose>> = {
+  PURPOSE_CLIENT: 'CLIENT',
+  PURPOSE_HINT: 'HINT',
+  PURPOSE_READ_REPAIR: 'READ_REPAIR',
+  PURPOSE_REPAIR: 'REPAIR',
+  PURPOSE_STREAM: 'STREAM',
+};
+
+const OUTCOMES = {
+  APPLIED: 'OUTCOME_APPLIED',
+  DOMINATED: 'OUTCOME_DOMINATED',
+  DUPLICATE: 'OUTCOME_DUPLICATE',
+} as const;
+
+function invalid(message: string): PairdbError {
+  return new PairdbError('INVALID_REQUEST', message, { outcome: 'not_applied' });
+}
+
+function checkTenantKey(tenantId: string, key: string): void {
+  if (!TENANT_RE.test(tenantId)) throw invalid('tenant_id must match [A-Za-z0-9._-]{1,255}');
+  if (key.length === 0 || key.includes('\u0000') || Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw invalid('key must be 1..65536 bytes without NUL');
+  }
+}
+
+/** versionFromWire plus the §1 rules it leaves out: the writer has a clock entry and timestamp_ms = floor(ht/1000). */
+function parseVersion(w: pb.Version__Output): Version {
+  const v = versionFromWire(w);
+  const ht = counterOf(v.clock, v.writerId);
+  if (ht === 0) throw invalid('the version clock has no entry for its writer_id');
+  if (v.timestampMs !== Math.floor(ht / 1000)) throw invalid('timestamp_ms must be floor(clock[writer_id] / 1000)');
+  return v;
+}
+
+function writeOk(res: pb.WriteResponse): [string, object] {
+  return ['write_ok', res];
+}
+
+function readOk(res: pb.ReadResponse): [string, object] {
+  return ['read_ok', res];
+}
+
+/**
+ * `pairdb storage`: one storage node. Serves StorageService (Pipe + unary Write/Read over the same handler
+ * functions, Health, Stats; the rest answers UNIMPLEMENTED for now) and the admin HTTP port. Never touches
+ * process.* (cli-and-ops.md §3); fatal engine errors go to `onFatal`, whose owner exits 74.
+ */
+export class StorageDaemon {
+  readonly #config: StorageDaemonConfig;
+  readonly #log: Logger;
+  readonly #onFatal: (err: Error) => void;
+  #engine: StorageEngine | undefined;
+  #server: grpc.Server | undefined;
+  #admin: HttpServer | undefined;
+  #grpcPort = 0;
+  #adminPort: number | null = null;
+  #ready = false;
+  #accepting = false;
+  #failed = false;
+  #inFlight = 0;
+  #drained: Array<() => void> = [];
+  #generation = 0;
+  #stopped: Promise<boolean> | undefined;
+  readonly #rpcCounts = new Map<string, number>();
+  #registry: Registry | undefined;
+
+  constructor(config: StorageDaemonConfig, log: Logger, onFatal: (err: Error) => void = () => undefined) {
+    this.#config = config;
+    this.#log = log;
+    this.#onFatal = onFatal;
+  }
+
+  /** Bound gRPC port (after start). */
+  get grpcPort(): number {
+    return this.#grpcPort;
+  }
+
+  /** Bound admin port (after start), null when off. */
+  get adminPort(): number | null {
+    return this.#adminPort;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** The engine (tests); undefined in echo mode. */
+  get engine(): StorageEngine | undefined {
+    return this.#engine;
+  }
+
+  /** Admin port first (/livez answers during replay), then engine open + replay, then gRPC, then ready. */
+  async start(): Promise<void> {
+    const cfg = this.#config;
+    this.#generation = Date.now();
+    this.#registry = this.#buildMetrics();
+    if (cfg.adminPort !== null) {
+      const { server, port } = await startAdminServer(cfg.host, cfg.adminPort, {
+        readiness: () => this.#readiness(),
+        metrics: () => this.#registry!.metrics(),
+      });
+      this.#admin = server;
+      this.#adminPort = port;
+    }
+    if ((cfg.engine ?? 'lsm') === 'lsm') {
+      this.#engine = await StorageEngine.open({
+        dataDir: cfg.dataDir,
+        logger: this.#log,
+        fs: cfg.fs,
+        commitlogSync: cfg.commitlogSync,
+        syncIntervalMs: cfg.commitlogSyncIntervalMs,
+        segmentBytes: cfg.commitlogSegmentBytes,
+        onFatal: (err) => this.#fatal(err),
+      });
+    } else {
+      this.#log.warn('storage engine "echo": writes are acknowledged without being stored (benchmark baseline only)');
+    }
+    const pipe: PipeHandler = (member, payload, ctx) => {
+      if (member === 'write') return this.#write(payload as pb.WriteRequest__Output, ctx).then(writeOk);
+      if (member === 'read') return this.#read(payload as pb.ReadRequest__Output, ctx).then(readOk);
+      return Promise.reject(invalid(`unknown storage pipe member ${member}`));
+    };
+    const handlers: grpc.UntypedServiceImplementation = {
+      Pipe: pipeServer(pipe),
+      Write: unaryServer(this.#write),
+      Read: unaryServer(this.#read),
+      Health: unaryServer(this.#health),
+      Stats: unaryServer(this.#stats),
+    };
+    this.#server = createServer('StorageService', handlers, () => (this.#ready ? 'SERVING' : 'NOT_SERVING'));
+    this.#grpcPort = await bindServer(this.#server, cfg.host, cfg.port);
+    this.#accepting = true;
+    this.#ready = !this.#failed;
+    this.#log.info(
+      {
+        host: cfg.host,
+        port: this.#grpcPort,
+        admin_port: this.#adminPort,
+        data_dir: cfg.dataDir,
+        commitlog_sync: cfg.commitlogSync,
+        engine: cfg.engine ?? 'lsm',
+      },
+      'storage node serving',
+    );
+  }
+
+  /**
+   * Graceful stop (cli-and-ops.md §3): unready, stop taking requests, let in-flight writes reach their fsync,
+   * end the long-lived pipes, close the engine (releases LOCK). Resolves false when draining timed out.
+   */
+  stop(reason: string): Promise<boolean> {
+    this.#stopped ??= this.#stop(reason);
+    return this.#stopped;
+  }
+
+  async #stop(reason: string): Promise<boolean> {
+    this.#log.info({ reason }, 'storage node stopping');
+    this.#ready = false;
+    this.#accepting = false;
+    let clean = true;
+    const server = this.#server;
+    if (server) {
+      const shutDown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      clean = await this.#drain(this.#config.shutdownTimeoutMs ?? 30_000);
+      // Let the pipes send the answers of the drained requests (they flush on the next turn), then end them:
+      // pipe streams never finish by themselves, so tryShutdown alone would wait for the timeout.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      server.forceShutdown();
+      await Promise.race([shutDown, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+    if (this.#engine) {
+      try {
+        await this.#engine.close();
+      } catch (err) {
+        this.#log.error({ err }, 'closing the storage engine failed');
+        clean = false;
+      }
+    }
+    if (this.#admin) await closeServer(this.#admin);
+    this.#log.info({ clean }, 'storage node stopped');
+    return clean;
+  }
+
+  #drain(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#drained.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #done(): void {
+    if (--this.#inFlight === 0 && this.#drained.length > 0) {
+      const waiters = this.#drained;
+      this.#drained = [];
+      for (const f of waiters) f();
+    }
+  }
+
+  #count(rpc: string, code: string): void {
+    const k = `${rpc}|${code}`;
+    this.#rpcCounts.set(k, (this.#rpcCounts.get(k) ?? 0) + 1);
+  }
+
+  #assertServing(): void {
+    if (!this.#accepting || !this.#ready) {
+      throw new PairdbError('NOT_READY', `storage node ${this.#config.nodeId} is not serving`, { outcome: 'not_applied' });
+    }
+  }
+
+  /** Write (unary and pipe): one KeyRecord; synchronous up to the engine call so a pipe message joins one group commit. */
+  readonly #write = (req: pb.WriteRequest__Output, ctx: RequestContext): Promise<pb.WriteResponse> => {
+    let p: Promise<pb.WriteResponse>;
+    this.#inFlight++;
+    try {
+      p = this.#startWrite(req, ctx);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return p.then(
+      (res) => {
+        this.#done();
+        this.#count('Write', 'OK');
+        return res;
+      },
+      (err: unknown) => {
+        this.#done();
+        this.#count('Write', PairdbError.from(err).code);
+        throw err;
+      },
+    );
+  };
+
+  #startWrite(req: pb.WriteRequest__Output, ctx: RequestContext): Promise<pb.WriteResponse> {
+    this.#assertServing();
+    if (Date.now() >= ctx.deadlineMs) {
+      throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
+    }
+    const record = req.record;
+    if (!record) throw invalid('Write needs a record');
+    const purpose = PURPOSES[String(req.purpose)];
+    if (!purpose) throw invalid(`Write purpose ${String(req.purpose)} is not accepted`);
+    checkTenantKey(record.tenant_id, record.key);
+    if (record.versions.length === 0) throw invalid('a write record needs at least one version');
+    if (purpose === 'CLIENT' && record.versions.length !== 1) throw invalid('a CLIENT write carries exactly one version');
+    const engine = this.#engine;
+    if (!engine) {
+      // Echo mode: the same RPC path, no storage work.
+      const clock = record.versions[0]!.clock;
+      return Promise.resolve({ outcome: OUTCOMES.APPLIED, current_clock: clock ?? { entries: [] }, version_count: 1 });
+    }
+    const versions = record.versions.map(parseVersion);
+    let recentWrites: WriteIdEntry[] | undefined;
+    if (purpose !== 'CLIENT' && record.recent_writes.length > 0) {
+      recentWrites = record.recent_writes.map((e) => {
+        const ts = Number(e.timestamp_ms);
+        if (e.write_id.length > MAX_WRITE_ID_BYTES || !Number.isSafeInteger(ts) || ts < 0) throw invalid('bad recent_writes entry');
+        return { writeId: e.write_id, timestampMs: ts };
+      });
+    }
+    return engine
+      .writeVersions(record.tenant_id, record.key, versions, { purpose, deadlineMs: ctx.deadlineMs, recentWrites })
+      .then(writeResponse);
+  }
+
+  /** Read (unary and pipe): all stored versions incl. tombstones, plus the write-id memory. */
+  readonly #read = (req: pb.ReadRequest__Output, _ctx: RequestContext): Promise<pb.ReadResponse> => {
+    try {
+      this.#assertServing();
+      checkTenantKey(req.tenant_id, req.key);
+      const engine = this.#engine;
+      if (!engine) {
+        this.#count('Read', 'OK');
+        return Promise.resolve({ record: { tenant_id: req.tenant_id, key: req.key, versions: [], recent_writes: [] }, found: false });
+      }
+      const versions = engine.get(req.tenant_id, req.key);
+      const wids = engine.recentWrites(req.tenant_id, req.key);
+      this.#count('Read', 'OK');
+      return Promise.resolve({
+        record: {
+          tenant_id: req.tenant_id,
+          key: req.key,
+          versions: versions.map(versionToWire),
+          recent_writes: wids.map((e) => ({ write_id: e.writeId, timestamp_ms: e.timestampMs })),
+        },
+        found: versions.length > 0,
+      });
+    } catch (err) {
+      this.#count('Read', PairdbError.from(err).code);
+      return Promise.reject(err);
+    }
+  };
+
+  readonly #health = (): Promise<pb.HealthResponse> =>
+    Promise.resolve({
+      node_id: this.#config.nodeId,
+      state: this.#ready ? 'STATE_SERVING' : 'STATE_NOT_SERVING',
+      generation: String(this.#generation),
+      disk_usage_percent: 0,
+      writes_throttled: false,
+      writes_rejected: this.#failed,
+      fence_epoch: '0',
+      details: { engine: this.#config.engine ?? 'lsm', commitlog_sync: this.#config.commitlogSync },
+    });
+
+  readonly #stats = (): Promise<pb.StatsResponse> => {
+    const s = this.#engine?.stats();
+    return Promise.resolve({
+      node_id: this.#config.nodeId,
+      key_count: String(s?.keyCount ?? 0),
+      tombstone_count: String(s?.tombstoneCount ?? 0),
+      memtable_bytes: String(s?.memtableBytes ?? 0),
+      commitlog_bytes: String(s?.commitlogBytes ?? 0),
+      commitlog_segments: s?.segments ?? 0,
+      sstables_per_level: {},
+      sstable_bytes: '0',
+      sstable_bytes_per_level: {},
+      cache_hit_rate: 0,
+      row_cache_hit_rate: 0,
+      block_cache_hit_rate: 0,
+      pending_compactions: 0,
+      gc_grace_ms: String(10 * 24 * 3600 * 1000),
+      disk_usage_percent: 0,
+      disk_state: 'ok',
+    });
+  };
+
+  #readiness(): { ready: boolean; checks: Record<string, unknown> } {
+    const engine = this.#config.engine === 'echo' ? 'echo' : (this.#engine?.status ?? 'opening');
+    return { ready: this.#ready, checks: { engine, grpc: this.#accepting ? 'serving' : 'not_serving' } };
+  }
+
+  #fatal(err: Error): void {
+    this.#failed = true;
+    this.#ready = false;
+    this.#onFatal(err);
+  }
+
+  /** prom-client registry of this daemon instance; engine numbers are read at scrape time (no hot-path cost). */
+  #buildMetrics(): Registry {
+    const registry = new Registry();
+    const labels = { node_id: this.#config.nodeId };
+    const stats = () => this.#engine?.stats();
+    const self = this;
+    new Gauge({
+      name: 'pairdb_ready',
+      help: '1 when the storage node serves requests',
+      registers: [registry],
+      collect() {
+        this.set(self.#ready ? 1 : 0);
+      },
+    });
+    /** A counter mirroring a monotonically growing number. */
+    const mirror = (name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) => {
+      const seen = new Map<string, number>();
+      new Counter({
+        name,
+        help,
+        labelNames: ['node_id', ...labelNames],
+        registers: [registry],
+        collect() {
+          for (const [l, value] of read()) {
+            const k = JSON.stringify(l);
+            const delta = value - (seen.get(k) ?? 0);
+            if (delta > 0) this.inc({ ...labels, ...l }, delta);
+            seen.set(k, value);
+          }
+        },
+      });
+    };
+    const gauge = (name: string, help: string, read: () => number, extra: Record<string, string> = {}) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['node_id', ...Object.keys(extra)],
+        registers: [registry],
+        collect() {
+          this.set({ ...labels, ...extra }, read());
+        },
+      });
+    mirror('pairdb_engine_writes_total', 'Engine writes by result', ['result'], () => {
+      const s = stats();
+      return s
+        ? [
+            [{ result: 'applied' }, s.writesApplied],
+            [{ result: 'noop' }, s.writesNoop],
+            [{ result: 'rejected' }, s.writesRejected],
+          ]
+        : [];
+    });
+    mirror('pairdb_engine_commitlog_batches_total', 'Commit-log batches written', [], () => {
+      const s = stats();
+      return s ? [[{}, s.commitlogBatches]] : [];
+    });
+    mirror('pairdb_engine_commitlog_writes_total', 'Writes logged in the commit log', [], () => {
+      const s = stats();
+      return s ? [[{}, s.commitlogWrites]] : [];
+    });
+    mirror('pairdb_storage_rpc_total', 'Storage RPCs by method and API code', ['rpc', 'code'], () =>
+      [...this.#rpcCounts].map(([k, v]) => {
+        const [rpc, code] = k.split('|') as [string, string];
+        return [{ rpc, code }, v];
+      }),
+    );
+    gauge('pairdb_engine_memtable_bytes', 'Accounted memtable bytes', () => stats()?.memtableBytes ?? 0, { state: 'active' });
+    gauge('pairdb_engine_commitlog_segments', 'Commit-log segment files', () => stats()?.segments ?? 0);
+    gauge('pairdb_storage_memtable_entries', 'Keys with a live version', () => stats()?.keyCount ?? 0);
+    return registry;
+  }
+}
+
+function writeResponse(r: WriteResult): pb.WriteResponse {
+  const current = r.current;
+  return {
+    outcome: OUTCOMES[r.outcome],
+    current_clock: clockToWire(current.length === 1 ? current[0]!.clock : mergeAll(current.map((v) => v.clock))),
+    version_count: current.length,
+  };
+}
