@@ -1,0 +1,596 @@
+import { randomUUID } from 'node:crypto';
+import { PairdbError, type Outcome } from '../errors.js';
+import type { TenantRecord } from '../metadata/metadata-store.js';
+import type { Logger } from '../observability/logger.js';
+import { type Clock, counterOf, mergeClocks } from '../model/vector-clock.js';
+import { type Version, compareLww } from '../model/version.js';
+import { clockToWire, versionFromWire, versionToWire } from '../model/version-wire.js';
+import type { RequestContext } from '../rpc/pipe.js';
+import type * as pb from '../rpc/types.js';
+import type { Hlc } from './hlc.js';
+import { InProcessIdempotency, type IdempotencyOp, requestHash, writeIdOf } from './idempotency.js';
+import { type NodeRegistry } from './node-registry.js';
+import { LEVEL_TO_WIRE, type Level, QuorumTracker, levelFromWire, required } from './quorum.js';
+import type { ReadRepairQueue } from './read-repair.js';
+import { type Reconciled, type ReplicaReply, findWrite, needsRepair, reconcile } from './reconcile.js';
+import { checkIdempotencyKey, checkKey, checkTenantId, checkValue, parseContext } from './validation.js';
+
+/**
+ * The client data path of the coordinator: WriteKeyValue (cluster.md §6), ReadKeyValue (§7) and
+ * DeleteKeyValue (§8). One function per RPC serves both the unary call and the pipe entry (rpc.md §4a).
+ * Replica RPCs travel over each node's storage pipe; nothing here logs per request above debug.
+ */
+
+export type ReadRepairMode = 'async' | 'sync' | 'off';
+
+export interface DataPathConfig {
+  /** This coordinator's id: its vector-clock actor and the versions' writer_id. */
+  readonly nodeId: string;
+  readonly replicaTimeoutMs: number;
+  readonly writeTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly readRepair: ReadRepairMode;
+  /** A read adds another replica when one has been silent this long (cluster.md §7 step 2). */
+  readonly hedgeAfterMs?: number;
+}
+
+/** One read-repair job: the reconciled record for one replica. */
+export interface RepairJob {
+  readonly nodeId: string;
+  readonly request: pb.WriteRequest;
+}
+
+export type OpName = 'write' | 'read' | 'delete';
+export type OpResult = 'ok' | 'not_found' | 'quorum_failed' | 'timeout' | 'error';
+
+export interface DataPathDeps {
+  readonly config: DataPathConfig;
+  readonly registry: NodeRegistry;
+  /** Resolves a tenant (cached) or throws TENANT_NOT_FOUND / SERVICE_UNAVAILABLE. */
+  readonly tenant: (tenantId: string) => TenantRecord | Promise<TenantRecord>;
+  readonly hlc: Hlc;
+  readonly idempotency: InProcessIdempotency<object>;
+  readonly repairs: ReadRepairQueue<RepairJob>;
+  readonly epoch: () => number;
+  readonly logger: Logger;
+  /** Metrics hook, called once per client operation. */
+  readonly observe?: (op: OpName, level: Level, result: OpResult, seconds: number) => void;
+  readonly random?: () => number;
+}
+
+/** Caller deadlines are capped at 25 s; none means 10 s (cluster.md §6 step 1). */
+const MAX_DEADLINE_MS = 25_000;
+/** Acks must arrive 50 ms before the request deadline, so the answer can still travel back. */
+const ACK_MARGIN_MS = 50;
+
+interface ReadRound {
+  readonly replies: ReplicaReply[];
+  /** Replicas that answered DATA_LOSS: they do not count and get repaired. */
+  readonly corrupt: string[];
+}
+
+interface FanOutResult {
+  readonly acks: number;
+  /** Every ack was DUPLICATE: the write id had landed already; the stored clock merge of the first ack. */
+  readonly duplicateClock: pb.VectorClock__Output | null;
+}
+
+function resultOf(err: unknown): OpResult {
+  const code = err instanceof PairdbError ? err.code : 'INTERNAL_ERROR';
+  if (code === 'KEY_NOT_FOUND') return 'not_found';
+  if (code === 'QUORUM_NOT_REACHED') return 'quorum_failed';
+  if (code === 'TIMEOUT') return 'timeout';
+  return 'error';
+}
+
+/** Whether a failed replica write certainly did not apply (a definite rejection, or never sent). */
+function definitelyNotApplied(err: PairdbError): boolean {
+  if (err.outcome) return err.outcome === 'not_applied';
+  return err.code !== 'TIMEOUT' && err.code !== 'SERVICE_UNAVAILABLE' && err.code !== 'INTERNAL_ERROR';
+}
+
+function toPairdbError(err: unknown): PairdbError {
+  return PairdbError.from(err);
+}
+
+export class DataPath {
+  readonly #d: DataPathDeps;
+  readonly #self: string;
+  readonly #random: () => number;
+  readonly #hedgeMs: number;
+
+  constructor(deps: DataPathDeps) {
+    this.#d = deps;
+    this.#self = deps.config.nodeId;
+    this.#random = deps.random ?? Math.random;
+    this.#hedgeMs = deps.config.hedgeAfterMs ?? 200;
+  }
+
+  // ---------------------------------------------------------------- RPC entry points
+
+  write(req: pb.WriteKeyValueRequest__Output, ctx: RequestContext): Promise<pb.WriteKeyValueResponse> {
+    return this.#timed('write', req.consistency, () => this.#write(req, ctx));
+  }
+
+  read(req: pb.ReadKeyValueRequest__Output, ctx: RequestContext): Promise<pb.ReadKeyValueResponse> {
+    return this.#timed('read', req.consistency, () => this.#read(req, ctx));
+  }
+
+  delete(req: pb.DeleteKeyValueRequest__Output, ctx: RequestContext): Promise<pb.DeleteKeyValueResponse> {
+    return this.#timed('delete', req.consistency, () => this.#delete(req, ctx));
+  }
+
+  async #timed<T>(op: OpName, consistency: unknown, run: () => Promise<T>): Promise<T> {
+    const observe = this.#d.observe;
+    if (!observe) return run();
+    const t0 = performance.now();
+    let level: Level = 'quorum';
+    try {
+      level = levelFromWire(consistency);
+    } catch {
+      // reported as an error below
+    }
+    try {
+      const res = await run();
+      observe(op, level, 'ok', (performance.now() - t0) / 1000);
+      return res;
+    } catch (err) {
+      observe(op, level, resultOf(err), (performance.now() - t0) / 1000);
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- common steps
+
+  async #tenant(id: string): Promise<TenantRecord> {
+    const t = this.#d.tenant(id);
+    return t instanceof Promise ? await t : t;
+  }
+
+  /** Placement of a key plus the fast-fail check of cluster.md §3 (nothing sent, outcome not_applied). */
+  #place(tenant: TenantRecord, key: string, need: number): readonly string[] {
+    const replicas = this.#d.registry.ring.preferenceList(tenant.tenantId, key, tenant.replicationFactor);
+    let up = 0;
+    for (const id of replicas) if (!this.#d.registry.isDown(id)) up++;
+    if (up < need) {
+      throw new PairdbError(
+        'QUORUM_NOT_REACHED',
+        `${need} replicas needed, ${up} of ${replicas.length} reachable`,
+        { outcome: 'not_applied', retryAfterSeconds: 1 },
+      );
+    }
+    return replicas;
+  }
+
+  #deadline(ctx: RequestContext): number {
+    return Math.min(ctx.deadlineMs, Date.now() + MAX_DEADLINE_MS);
+  }
+
+  #shuffledUp(replicas: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const id of replicas) if (!this.#d.registry.isDown(id)) out.push(id);
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.#random() * (i + 1));
+      const t = out[i]!;
+      out[i] = out[j]!;
+      out[j] = t;
+    }
+    return out;
+  }
+
+  /**
+   * The read round of cluster.md §7 steps 2–3: Read to `need` random counted, not-down replicas; another unused
+   * one joins when one fails or all have been silent for 200 ms; every success counts ("no versions" included),
+   * DATA_LOSS does not. Resolves with `need` replies or rejects QUORUM_NOT_REACHED / TIMEOUT (with `outcome`
+   * for the write path). Replies that arrive after the answer go to `onLate`.
+   */
+  #readRound(
+    tenantId: string,
+    key: string,
+    replicas: readonly string[],
+    need: number,
+    deadlineMs: number,
+    requestId: string,
+    failOutcome: Outcome | undefined,
+    onLate?: (reply: ReplicaReply) => void,
+  ): Promise<ReadRound> {
+    const registry = this.#d.registry;
+    const candidates = this.#shuffledUp(replicas);
+    const budget = Math.min(Date.now() + this.#d.config.readTimeoutMs, deadlineMs);
+    const request: pb.ReadRequest = { tenant_id: tenantId, key, topology_epoch: this.#d.epoch() };
+    return new Promise<ReadRound>((resolve, reject) => {
+      const replies: ReplicaReply[] = [];
+      const corrupt: string[] = [];
+      let next = 0;
+      let inFlight = 0;
+      let done = false;
+      let sawTimeout = false;
+      let timer: NodeJS.Timeout | undefined;
+
+      const finish = (err?: PairdbError): void => {
+        done = true;
+        if (timer) clearTimeout(timer);
+        if (err) reject(err);
+        else resolve({ replies, corrupt });
+      };
+      const checkImpossible = (): void => {
+        if (done || replies.length + inFlight + (candidates.length - next) >= need) return;
+        const timedOut = sawTimeout && Date.now() >= budget - 5;
+        finish(
+          timedOut
+            ? new PairdbError('TIMEOUT', `read: ${replies.length} of ${need} replicas answered within the deadline`, { outcome: failOutcome })
+            : new PairdbError('QUORUM_NOT_REACHED', `read: ${replies.length} of ${need} replicas answered`, {
+                outcome: failOutcome,
+                retryAfterSeconds: 1,
+              }),
+        );
+      };
+      const armHedge = (): void => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        if (next < candidates.length && !done) {
+          timer = setTimeout(() => {
+            timer = undefined;
+            if (!done) {
+              launch();
+              armHedge();
+              checkImpossible();
+            }
+          }, this.#hedgeMs);
+        }
+      };
+      const launch = (): void => {
+        let nodeId: string | undefined;
+        let h: ReturnType<NodeRegistry['handle']>;
+        while (next < candidates.length) {
+          nodeId = candidates[next++]!;
+          h = registry.handle(nodeId);
+          if (h && !h.down) break;
+          h = undefined; // turned down since placement: counts as failed at once
+        }
+        if (!h || nodeId === undefined) return;
+        inFlight++;
+        const rpcDeadline = Math.min(Date.now() + this.#d.config.replicaTimeoutMs, budget);
+        h.client.read(request, { requestId, deadlineMs: rpcDeadline }).then(
+          (res) => {
+            inFlight--;
+            registry.observe(nodeId);
+            let reply: ReplicaReply;
+            try {
+              reply = replyOf(nodeId, res);
+            } catch (err) {
+              // A replica answering versions out of the format's limits is treated like a corrupt one.
+              this.#d.logger.warn({ node: nodeId, err: (err as Error).message }, 'replica answered an invalid record');
+              corrupt.push(nodeId);
+              if (!done) {
+                launch();
+                checkImpossible();
+              }
+              return;
+            }
+            if (done) {
+              onLate?.(reply);
+              return;
+            }
+            replies.push(reply);
+            if (replies.length >= need) finish();
+          },
+          (e: unknown) => {
+            inFlight--;
+            const err = toPairdbError(e);
+            registry.observe(nodeId, err);
+            if (err.code === 'CHECKSUM_MISMATCH') corrupt.push(nodeId);
+            if (err.code === 'TIMEOUT') sawTimeout = true;
+            if (done) return;
+            launch();
+            armHedge();
+            checkImpossible();
+          },
+        );
+      };
+
+      if (candidates.length < need) {
+        finish(new PairdbError('QUORUM_NOT_REACHED', `read: ${need} replicas needed, ${candidates.length} reachable`, { outcome: failOutcome, retryAfterSeconds: 1 }));
+        return;
+      }
+      for (let i = 0; i < need; i++) launch();
+      checkImpossible();
+      armHedge();
+    });
+  }
+
+  /**
+   * Write fan-out (cluster.md §6 steps 7–11): the record goes to every replica in parallel; the promise
+   * settles as soon as `need` acks arrived (early return: the other RPCs run on in the background) or once all
+   * replies are in and `need` is out of reach.
+   */
+  #fanOut(replicas: readonly string[], need: number, request: pb.WriteRequest, deadlineMs: number, requestId: string): Promise<FanOutResult> {
+    const registry = this.#d.registry;
+    const now = Date.now();
+    const ackDeadline = Math.min(now + this.#d.config.writeTimeoutMs, deadlineMs - ACK_MARGIN_MS);
+    const rpcDeadline = Math.min(now + this.#d.config.replicaTimeoutMs, ackDeadline);
+    const tracker = new QuorumTracker(need, replicas.length);
+    return new Promise<FanOutResult>((resolve, reject) => {
+      let done = false;
+      let anyAck = false;
+      let allDefinite = true;
+      let siblingLimit: PairdbError | undefined;
+      let timedOut = false;
+      let duplicates = 0;
+      let firstClock: pb.VectorClock__Output | null = null;
+
+      const settle = (): void => {
+        if (done) return;
+        const state = tracker.state;
+        if (state === 'success') {
+          done = true;
+          resolve({ acks: tracker.acks, duplicateClock: duplicates === tracker.acks ? firstClock : null });
+          return;
+        }
+        if (!tracker.settled) return;
+        done = true;
+        const outcome: Outcome = !anyAck && allDefinite ? 'not_applied' : 'unknown';
+        if (siblingLimit) {
+          reject(new PairdbError('SIBLING_LIMIT_EXCEEDED', siblingLimit.message, { outcome }));
+        } else if (timedOut && rpcDeadline === ackDeadline) {
+          reject(new PairdbError('TIMEOUT', `write: ${tracker.acks} of ${need} acks within the deadline`, { outcome: 'unknown' }));
+        } else {
+          reject(new PairdbError('QUORUM_NOT_REACHED', `write: ${tracker.acks} of ${need} replicas acknowledged`, { outcome, retryAfterSeconds: 1 }));
+        }
+      };
+
+      for (const nodeId of replicas) {
+        const h = registry.handle(nodeId);
+        if (!h || h.down) {
+          // Down replicas get no RPC (they would be hinted here once hinted handoff exists).
+          tracker.fail();
+          continue;
+        }
+        h.client.write(request, { requestId, deadlineMs: rpcDeadline }).then(
+          (res) => {
+            registry.observe(nodeId);
+            anyAck = true;
+            if (res.outcome === 'OUTCOME_DUPLICATE') {
+              duplicates++;
+              firstClock ??= res.current_clock;
+            }
+            tracker.ack();
+            settle();
+          },
+          (e: unknown) => {
+            const err = toPairdbError(e);
+            registry.observe(nodeId, err);
+            if (!definitelyNotApplied(err)) allDefinite = false;
+            if (err.code === 'SIBLING_LIMIT_EXCEEDED') siblingLimit = err;
+            if (err.code === 'TIMEOUT') timedOut = true;
+            if (done) {
+              this.#d.logger.debug({ node: nodeId, code: err.code }, 'replica write failed after the answer');
+            }
+            tracker.fail();
+            settle();
+          },
+        );
+      }
+      settle();
+    });
+  }
+
+  #repair(nodeIds: Iterable<string>, tenantId: string, key: string, result: Reconciled, deadlineMs: number, requestId: string): Promise<void> | undefined {
+    const mode = this.#d.config.readRepair;
+    if (mode === 'off' || result.versions.length === 0) return undefined;
+    const request: pb.WriteRequest = {
+      record: { tenant_id: tenantId, key, versions: result.versions.map(versionToWire), recent_writes: [] },
+      purpose: 'PURPOSE_READ_REPAIR',
+      topology_epoch: this.#d.epoch(),
+    };
+    if (mode === 'async') {
+      for (const nodeId of nodeIds) this.#d.repairs.offer({ nodeId, request });
+      return undefined;
+    }
+    const sends: Promise<unknown>[] = [];
+    for (const nodeId of nodeIds) {
+      const h = this.#d.registry.handle(nodeId);
+      if (!h || h.down) continue;
+      const rpcDeadline = Math.min(Date.now() + this.#d.config.replicaTimeoutMs, deadlineMs - ACK_MARGIN_MS);
+      sends.push(h.client.write(request, { requestId, deadlineMs: rpcDeadline }).catch(() => undefined));
+    }
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  /** Sends one queued read-repair job (the queue's worker calls this). */
+  sendRepair(job: RepairJob): Promise<void> {
+    const h = this.#d.registry.handle(job.nodeId);
+    if (!h || h.down) return Promise.reject(new PairdbError('SERVICE_UNAVAILABLE', `${job.nodeId} is down`));
+    return h.client
+      .write(job.request, { requestId: '', deadlineMs: Date.now() + this.#d.config.replicaTimeoutMs })
+      .then(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- WriteKeyValue
+
+  async #write(req: pb.WriteKeyValueRequest__Output, ctx: RequestContext): Promise<pb.WriteKeyValueResponse> {
+    checkTenantId(req.tenant_id);
+    checkKey(req.key);
+    checkValue(req.value);
+    const level = levelFromWire(req.consistency);
+    checkIdempotencyKey(req.idempotency_key);
+    const context = parseContext(req.context, Date.now());
+    const deadline = this.#deadline(ctx);
+    const tenant = await this.#tenant(req.tenant_id);
+    return this.#mutation('put', tenant, req.key, req.value, level, context, req.idempotency_key, deadline, ctx.requestId);
+  }
+
+  // ---------------------------------------------------------------- DeleteKeyValue
+
+  async #delete(req: pb.DeleteKeyValueRequest__Output, ctx: RequestContext): Promise<pb.DeleteKeyValueResponse> {
+    checkTenantId(req.tenant_id);
+    checkKey(req.key);
+    const level = levelFromWire(req.consistency);
+    checkIdempotencyKey(req.idempotency_key);
+    const context = parseContext(req.context, Date.now());
+    const deadline = this.#deadline(ctx);
+    const tenant = await this.#tenant(req.tenant_id);
+    const res = await this.#mutation('delete', tenant, req.key, EMPTY, level, context, req.idempotency_key, deadline, ctx.requestId);
+    return {
+      key: res.key,
+      vector_clock: res.vector_clock,
+      replica_count: res.replica_count,
+      consistency: res.consistency,
+      idempotency_key: res.idempotency_key,
+      is_duplicate: res.is_duplicate,
+      idempotency_bypassed: false,
+    };
+  }
+
+  /** Steps 3–11 shared by puts and deletes (a delete is a tombstone write whose read step always runs). */
+  async #mutation(
+    op: IdempotencyOp,
+    tenant: TenantRecord,
+    key: string,
+    value: Buffer,
+    level: Level,
+    context: Clock | null,
+    idempotencyKey: string,
+    deadline: number,
+    requestId: string,
+  ): Promise<pb.WriteKeyValueResponse> {
+    const idemKey = idempotencyKey || randomUUID();
+    const rid = requestId || randomUUID();
+    const scope = InProcessIdempotency.scope(tenant.tenantId, key, idemKey);
+    const acquired = await this.#d.idempotency.acquire(scope, requestHash(op, LEVEL_TO_WIRE[level], context, value), deadline);
+    if (acquired.kind === 'done') return { ...(acquired.response as pb.WriteKeyValueResponse), is_duplicate: true };
+    try {
+      const res = await this.#apply(op, tenant, key, value, level, context, idemKey, deadline, rid);
+      this.#d.idempotency.complete(scope, acquired.owner, res);
+      return res;
+    } catch (err) {
+      this.#d.idempotency.release(scope, acquired.owner);
+      throw err;
+    }
+  }
+
+  async #apply(
+    op: IdempotencyOp,
+    tenant: TenantRecord,
+    key: string,
+    value: Buffer,
+    level: Level,
+    context: Clock | null,
+    idemKey: string,
+    deadline: number,
+    requestId: string,
+  ): Promise<pb.WriteKeyValueResponse> {
+    const need = required(level, tenant.replicationFactor);
+    const replicas = this.#place(tenant, key, need);
+    const writeId = writeIdOf(idemKey);
+    const consistency = LEVEL_TO_WIRE[level];
+    let base: Clock = context ?? [];
+    if (context === null || op === 'delete') {
+      // Read-modify-write (§6 step 5; a delete always reads, §8): the new clock supersedes every clock read,
+      // and a reply holding this write id means a first attempt landed.
+      const round = await this.#readRound(tenant.tenantId, key, replicas, need, deadline, requestId, 'not_applied');
+      const seen = reconcile(round.replies, tenant.conflictResolution);
+      const prior = findWrite(round.replies, writeId);
+      if (prior !== undefined) {
+        let holders = 0;
+        for (const r of round.replies) if (r.versions.some((v) => v.writeId.equals(writeId)) || r.recentWriteIds?.some((w) => w.equals(writeId))) holders++;
+        return {
+          key,
+          idempotency_key: idemKey,
+          vector_clock: clockToWire(prior === true ? seen.context : prior.clock),
+          replica_count: holders,
+          consistency,
+          is_duplicate: true,
+          idempotency_bypassed: false,
+        };
+      }
+      if (op === 'delete' && seen.notFound) throw new PairdbError('KEY_NOT_FOUND', `key not found at ${level}`);
+      base = mergeClocks(base, seen.context);
+    }
+    const clock = this.#d.hlc.increment(base, this.#self);
+    const version: Version = {
+      clock,
+      value,
+      tombstone: op === 'delete',
+      lww: tenant.conflictResolution === 'lww',
+      timestampMs: Math.floor(counterOf(clock, this.#self) / 1000),
+      writerId: this.#self,
+      writeId,
+    };
+    const request: pb.WriteRequest = {
+      record: { tenant_id: tenant.tenantId, key, versions: [versionToWire(version)], recent_writes: [] },
+      purpose: 'PURPOSE_CLIENT',
+      topology_epoch: this.#d.epoch(),
+    };
+    const acked = await this.#fanOut(replicas, need, request, deadline, requestId);
+    return {
+      key,
+      idempotency_key: idemKey,
+      vector_clock: acked.duplicateClock ?? clockToWire(clock),
+      replica_count: acked.acks,
+      consistency,
+      is_duplicate: acked.duplicateClock !== null,
+      idempotency_bypassed: false,
+    };
+  }
+
+  // ---------------------------------------------------------------- ReadKeyValue
+
+  async #read(req: pb.ReadKeyValueRequest__Output, ctx: RequestContext): Promise<pb.ReadKeyValueResponse> {
+    checkTenantId(req.tenant_id);
+    checkKey(req.key);
+    const level = levelFromWire(req.consistency);
+    const deadline = this.#deadline(ctx);
+    const requestId = ctx.requestId || randomUUID();
+    const tenant = await this.#tenant(req.tenant_id);
+    const need = required(level, tenant.replicationFactor);
+    const replicas = this.#place(tenant, req.key, need);
+    let result: Reconciled | undefined;
+    const late = (reply: ReplicaReply): void => {
+      // Late replies only feed repair (§7 step 6).
+      if (result && needsRepair(reply.versions, result.versions)) void this.#repair([reply.nodeId], tenant.tenantId, req.key, result, deadline, requestId);
+    };
+    const round = await this.#readRound(tenant.tenantId, req.key, replicas, need, deadline, requestId, undefined, late);
+    result = reconcile(round.replies, tenant.conflictResolution);
+    const stale: string[] = [...round.corrupt];
+    for (const r of round.replies) if (needsRepair(r.versions, result.versions)) stale.push(r.nodeId);
+    if (stale.length > 0) {
+      const pending = this.#repair(stale, tenant.tenantId, req.key, result, deadline, requestId);
+      if (pending) await pending;
+    }
+    if (result.notFound) throw new PairdbError('KEY_NOT_FOUND', `key not found at ${level}`);
+    const winner = result.winner!;
+    return {
+      key: req.key,
+      value: winner.value,
+      vector_clock: clockToWire(result.context),
+      siblings: result.live.length > 1 ? siblingsOf(result) : [],
+      timestamp_ms: winner.timestampMs,
+      replica_count: round.replies.length,
+    };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Siblings of a read with more than one live version: every maximal version, greatest LWW rank first; a
+ * tombstone among them travels with an empty value (http-api.md §4.3 shows it as `{"deleted":true,…}`).
+ */
+function siblingsOf(result: Reconciled): pb.Sibling[] {
+  const all = [...result.versions].sort((a, b) => compareLww(b, a));
+  return all.map((v) => ({ value: v.tombstone ? EMPTY : v.value, vector_clock: clockToWire(v.clock), timestamp_ms: v.timestampMs }));
+}
+
+/** Decodes a storage Read answer; throws INVALID_REQUEST on versions outside the format's limits. */
+function replyOf(nodeId: string, res: pb.ReadResponse__Output): ReplicaReply {
+  const record = res.record;
+  if (!res.found || !record || record.versions.length === 0) {
+    return { nodeId, versions: [], recentWriteIds: record?.recent_writes.map((w) => w.write_id) };
+  }
+  return {
+    nodeId,
+    versions: record.versions.map(versionFromWire),
+    recentWriteIds: record.recent_writes.length > 0 ? record.recent_writes.map((w) => w.write_id) : undefined,
+  };
+}

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { PairdbError } from '../errors.js';
+import type { MetadataStore, MigrationRecord, NodeState, StorageNodeRecord } from '../metadata/metadata-store.js';
+import type { Logger } from '../observability/logger.js';
+import type * as pb from '../rpc/types.js';
+import { type ClientFactory, type NodeRegistry, nodeAddress } from './node-registry.js';
+import { DEFAULT_VNODES, MAX_VNODES } from './ring.js';
+import { checkHost, checkNodeId } from './validation.js';
+
+/**
+ * Storage-node RPCs of CoordinatorService (rpc.md §5, cluster.md §11.1): AddStorageNode with the new-cluster
+ * shortcut, ListStorageNodes, GetMigrationStatus, ClusterStatus. Changes are serialized by a mutex (the
+ * embedded stand-in for the Postgres advisory lock). Moving data between nodes (migrations with streaming)
+ * arrives in a later issue: until then a node can only join while no tenant exists, and removal is refused.
+ */
+
+const MIGRATION_ID = /^mig-[0-9a-f-]{36}$/;
+const HEALTH_TIMEOUT_MS = 5_000;
+const STATS_TIMEOUT_MS = 2_000;
+/** Hint window reported by ClusterStatus (cluster.md §9 default; hints arrive in a later issue). */
+const MAX_HINT_WINDOW_MS = 3 * 3_600_000;
+
+const NODE_STATE_WIRE = {
+  bootstrapping: 'NODE_STATE_BOOTSTRAPPING',
+  normal: 'NODE_STATE_NORMAL',
+  leaving: 'NODE_STATE_LEAVING',
+  removed: 'NODE_STATE_REMOVED',
+  failed: 'NODE_STATE_FAILED',
+} as const satisfies Record<NodeState, string>;
+
+const MIGRATION_TYPE_WIRE = { node_addition: 'NODE_ADDITION', node_removal: 'NODE_REMOVAL', replication_change: 'REPLICATION_CHANGE' } as const;
+const MIGRATION_STATE_WIRE = {
+  pending: 'MIGRATION_PENDING',
+  in_progress: 'MIGRATION_IN_PROGRESS',
+  completed: 'MIGRATION_COMPLETED',
+  failed: 'MIGRATION_FAILED',
+  cancelled: 'MIGRATION_CANCELLED',
+} as const;
+const PHASE_WIRE = {
+  prepare: 'PHASE_PREPARE',
+  streaming: 'PHASE_STREAMING',
+  handover_write: 'PHASE_HANDOVER_WRITE',
+  hint_replay: 'PHASE_HINT_REPLAY',
+  handover_read: 'PHASE_HANDOVER_READ',
+  done: 'PHASE_DONE',
+} as const;
+
+export interface NodeAdminDeps {
+  readonly store: MetadataStore;
+  readonly registry: NodeRegistry;
+  /** Makes a client for a node that is not registered yet (the Health/Stats check of AddStorageNode). */
+  readonly clientFactory: ClientFactory;
+  /** Reloads nodes and epoch after a committed change (ring rebuild, tenant cache drop). */
+  readonly onTopologyChanged: () => Promise<void>;
+  readonly coordinator: { readonly id: string; readonly address: () => string };
+  readonly epoch: () => number;
+  readonly logger: Logger;
+  readonly nowMs?: () => number;
+}
+
+/** percentage = floor(migrated·10000/total)/100; total 0 → 100 when completed, else 0 (cluster.md §11.4). */
+export function migrationPercentage(m: MigrationRecord): number {
+  if (m.totalKeys === 0) return m.status === 'completed' ? 100 : 0;
+  return Math.floor((m.keysMigrated * 10000) / m.totalKeys) / 100;
+}
+
+export function migrationToWire(m: MigrationRecord): pb.MigrationStatus {
+  const tasks = m.tasks.length;
+  return {
+    migration_id: m.migrationId,
+    type: MIGRATION_TYPE_WIRE[m.type],
+    node_id: m.nodeId ?? '',
+    tenant_id: m.tenantId ?? '',
+    status: MIGRATION_STATE_WIRE[m.status],
+    phase: PHASE_WIRE[m.phase],
+    progress: { keys_migrated: m.keysMigrated, total_keys: m.totalKeys, percentage: migrationPercentage(m) },
+    started_at_ms: m.startedAtMs ?? 0,
+    estimated_completion_ms: 0,
+    completed_at_ms: m.completedAtMs ?? 0,
+    error_message: m.errorMessage ?? '',
+    old_replication_factor: m.oldRf ?? 0,
+    new_replication_factor: m.newRf ?? 0,
+    tasks_total: tasks,
+    tasks_completed: m.tasks.filter((t) => t.state === 'completed').length,
+    cleanup_after_ms: m.cleanupAfterMs ?? 0,
+  };
+}
+
+export class NodeAdmin {
+  readonly #d: NodeAdminDeps;
+  readonly #nowMs: () => number;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: NodeAdminDeps) {
+    this.#d = deps;
+    this.#nowMs = deps.nowMs ?? Date.now;
+  }
+
+  /** Runs topology changes one at a time. */
+  #serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#chain.then(fn, fn);
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+
+  add(req: pb.AddStorageNodeRequest__Output): Promise<pb.NodeChangeResponse> {
+    checkNodeId(req.node_id);
+    checkHost(req.host);
+    if (!Number.isInteger(req.port) || req.port < 1 || req.port > 65535) throw new PairdbError('INVALID_REQUEST', 'port must be 1-65535');
+    const vnodes = req.virtual_nodes === 0 ? DEFAULT_VNODES : req.virtual_nodes;
+    if (!Number.isInteger(vnodes) || vnodes < 1 || vnodes > MAX_VNODES) {
+      throw new PairdbError('INVALID_REQUEST', `virtual_nodes must be 1-${MAX_VNODES}`);
+    }
+    return this.#serialized(async () => {
+      const nodes = await this.#d.store.listStorageNodes();
+      const address = nodeAddress(req.host, req.port);
+      for (const n of nodes) {
+        if (n.state === 'removed' || n.state === 'failed') continue;
+        if (n.nodeId === req.node_id) throw new PairdbError('NODE_EXISTS', `node ${req.node_id} already exists (${n.state})`);
+        if (nodeAddress(n.host, n.port) === address) throw new PairdbError('NODE_EXISTS', `${address} is already node ${n.nodeId}`);
+      }
+      if ((await this.#d.store.countTenants()) > 0) {
+        // Joining a ring that may hold data needs streaming (cluster.md §11.4): a later issue.
+        throw new PairdbError('UNIMPLEMENTED', 'adding a storage node once tenants exist needs data migration, not implemented yet');
+      }
+      await this.#checkEmpty(req.node_id, address);
+      // New-cluster shortcut (§11.1): no tenant, so no data can exist; the node is normal at once and its
+      // migration is recorded as completed with 0 keys.
+      const now = this.#nowMs();
+      const prev = nodes.find((n) => n.nodeId === req.node_id);
+      const node: StorageNodeRecord = {
+        nodeId: req.node_id,
+        host: req.host,
+        port: req.port,
+        virtualNodes: vnodes,
+        state: 'normal',
+        createdAtMs: prev?.createdAtMs ?? now,
+        updatedAtMs: now,
+        stateChangedAtMs: now,
+      };
+      const migration: MigrationRecord = {
+        migrationId: `mig-${randomUUID()}`,
+        type: 'node_addition',
+        nodeId: req.node_id,
+        tenantId: null,
+        oldRf: null,
+        newRf: null,
+        status: 'completed',
+        phase: 'done',
+        force: false,
+        rfGroups: null,
+        maxRf: null,
+        keysMigrated: 0,
+        totalKeys: 0,
+        driverGeneration: 0,
+        errorMessage: null,
+        cleanup: [],
+        createdAtMs: now,
+        updatedAtMs: now,
+        deadlineAtMs: null,
+        startedAtMs: now,
+        completedAtMs: now,
+        cleanupAfterMs: null,
+        cleanedUpAtMs: null,
+        tasks: [],
+      };
+      const epoch = await this.#d.store.commitTopologyChange({ nodes: [node], migrations: [migration] });
+      await this.#d.onTopologyChanged();
+      this.#d.logger.info({ node: req.node_id, address, epoch, migration: migration.migrationId }, 'storage node added');
+      return { node_id: req.node_id, migration_id: migration.migrationId, message: 'node addition accepted', estimated_completion_ms: 0 };
+    });
+  }
+
+  /** Health within 5 s and Stats key_count 0, else INVALID_REQUEST (cluster.md §11.1). */
+  async #checkEmpty(nodeId: string, address: string): Promise<void> {
+    const client = this.#d.clientFactory(address);
+    try {
+      let health: pb.HealthResponse__Output;
+      let stats: pb.StatsResponse__Output;
+      try {
+        health = await client.health({ requestId: '', deadlineMs: Date.now() + HEALTH_TIMEOUT_MS });
+        stats = await client.stats({ requestId: '', deadlineMs: Date.now() + HEALTH_TIMEOUT_MS });
+      } catch (err) {
+        throw new PairdbError('INVALID_REQUEST', `storage node ${address} did not answer: ${PairdbError.from(err).message}`, { cause: err });
+      }
+      if (health.node_id && health.node_id !== nodeId) {
+        throw new PairdbError('INVALID_REQUEST', `${address} is storage node ${health.node_id}, not ${nodeId}`);
+      }
+      if (BigInt(stats.key_count || '0') !== 0n) {
+        throw new PairdbError('INVALID_REQUEST', `storage node ${address} is not empty (${stats.key_count} keys)`, {
+          hint: 'a node joins empty; wipe its data directory first',
+        });
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  async remove(req: pb.RemoveStorageNodeRequest__Output): Promise<pb.NodeChangeResponse> {
+    checkNodeId(req.node_id);
+    const nodes = await this.#d.store.listStorageNodes();
+    const n = nodes.find((x) => x.nodeId === req.node_id && x.state !== 'removed');
+    if (!n) throw new PairdbError('NODE_NOT_FOUND', `storage node ${req.node_id} not found`);
+    throw new PairdbError('UNIMPLEMENTED', 'removing a storage node needs data migration, not implemented yet');
+  }
+
+  async #infos(includeRemoved: boolean): Promise<pb.StorageNodeInfo[]> {
+    const nodes = (await this.#d.store.listStorageNodes()).filter((n) => includeRemoved || n.state !== 'removed');
+    return Promise.all(nodes.map((n) => this.#info(n)));
+  }
+
+  async #info(n: StorageNodeRecord): Promise<pb.StorageNodeInfo> {
+    const h = this.#d.registry.handle(n.nodeId);
+    const monitored = h !== undefined;
+    const down = h?.down ?? false;
+    let stats: pb.StatsResponse__Output | undefined;
+    if (h && !down) {
+      stats = await h.client.stats({ requestId: '', deadlineMs: Date.now() + STATS_TIMEOUT_MS }).catch(() => undefined);
+    }
+    return {
+      node_id: n.nodeId,
+      host: n.host,
+      port: n.port,
+      state: NODE_STATE_WIRE[n.state],
+      liveness: !monitored ? 'LIVENESS_UNSPECIFIED' : down ? 'LIVENESS_DOWN' : 'LIVENESS_ALIVE',
+      status: down ? 'down' : n.state,
+      virtual_nodes: n.virtualNodes,
+      keys_count: stats?.key_count ?? '0',
+      disk_usage_percent: stats?.disk_usage_percent ?? 0,
+      hints_pending: 0,
+      load_bytes: stats ? (BigInt(stats.sstable_bytes || '0') + BigInt(stats.commitlog_bytes || '0')).toString() : '0',
+      gc_grace_ms: stats?.gc_grace_ms ?? '0',
+      stats_known: stats !== undefined,
+    };
+  }
+
+  async list(req: pb.ListStorageNodesRequest__Output): Promise<pb.ListStorageNodesResponse> {
+    return { nodes: await this.#infos(req.include_removed) };
+  }
+
+  async migrationStatus(req: pb.GetMigrationStatusRequest__Output): Promise<pb.MigrationStatus> {
+    const m = MIGRATION_ID.test(req.migration_id) ? await this.#d.store.getMigration(req.migration_id) : undefined;
+    if (!m) throw new PairdbError('MIGRATION_NOT_FOUND', `migration ${req.migration_id} not found`);
+    return migrationToWire(m);
+  }
+
+  async clusterStatus(): Promise<pb.ClusterStatusResponse> {
+    const [nodes, tenantCount, maxRf, migrations] = await Promise.all([
+      this.#infos(false),
+      this.#d.store.countTenants(),
+      this.#d.store.maxReplicationFactor(),
+      this.#d.store.listMigrations(),
+    ]);
+    const warnings: string[] = [];
+    for (const n of nodes) if (n.status === 'down') warnings.push(`storage node ${String(n.node_id)} is down`);
+    const normal = nodes.filter((n) => n.state === 'NODE_STATE_NORMAL').length;
+    if (normal < maxRf) warnings.push(`${normal} normal storage nodes, below the largest replication factor ${maxRf}`);
+    const active = migrations.find((m) => m.status === 'in_progress');
+    return {
+      topology_epoch: this.#d.epoch(),
+      nodes,
+      active_migration: active ? migrationToWire(active) : null,
+      coordinators: [
+        { coordinator_id: this.#d.coordinator.id, address: this.#d.coordinator.address(), epoch_acked: this.#d.epoch(), heartbeat_at_ms: this.#nowMs() },
+      ],
+      hints_pending: 0,
+      last_repair_completed_at_ms: 0,
+      metadata_backend: this.#d.store.backend,
+      redis_connected: false,
+      max_replication_factor: maxRf,
+      warnings,
+      tenant_count: tenantCount,
+      migrations_pending: migrations.filter((m) => m.status === 'pending').length,
+      max_hint_window_ms: MAX_HINT_WINDOW_MS,
+    };
+  }
+}

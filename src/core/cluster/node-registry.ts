@@ -1,0 +1,176 @@
+import { isIPv6 } from 'node:net';
+import type { PairdbError } from '../errors.js';
+import type { StorageNodeRecord } from '../metadata/metadata-store.js';
+import type { Logger } from '../observability/logger.js';
+import type { CallOptions } from '../rpc/pipe.js';
+import type * as pb from '../rpc/types.js';
+import { Ring } from './ring.js';
+
+/**
+ * The coordinator's view of the storage nodes: their records, one client (pipe) per node, the ring of counted
+ * nodes, and liveness by circuit breaker (cluster.md §2, §10). Three consecutive transport failures or deadlines
+ * open a node's circuit: it is `down`, gets no RPCs and counts as failed at once; a Health probe every 2 s
+ * closes the circuit when it answers. (Gossip views join this in a later issue.)
+ */
+
+/** The calls the coordinator makes on a storage node (StorageClient implements it). */
+export interface StorageNodeClient {
+  write(req: pb.WriteRequest, opts: CallOptions): Promise<pb.WriteResponse__Output>;
+  read(req: pb.ReadRequest, opts: CallOptions): Promise<pb.ReadResponse__Output>;
+  health(opts: CallOptions): Promise<pb.HealthResponse__Output>;
+  stats(opts: CallOptions): Promise<pb.StatsResponse__Output>;
+  close(): void;
+}
+
+export type ClientFactory = (address: string) => StorageNodeClient;
+
+export interface NodeHandle {
+  record: StorageNodeRecord;
+  readonly address: string;
+  readonly client: StorageNodeClient;
+  /** Circuit open. */
+  down: boolean;
+  consecutiveFailures: number;
+}
+
+export interface NodeRegistryOptions {
+  readonly clientFactory: ClientFactory;
+  readonly logger: Logger;
+  readonly failureThreshold?: number;
+  readonly probeIntervalMs?: number;
+  readonly probeTimeoutMs?: number;
+}
+
+/** host:port, bracketing IPv6 literals. */
+export function nodeAddress(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Errors that say nothing reached or answered: the transport failed or the deadline passed. */
+export function isTransportFailure(err: PairdbError): boolean {
+  return err.code === 'SERVICE_UNAVAILABLE' || err.code === 'TIMEOUT';
+}
+
+export class NodeRegistry {
+  readonly #opts: NodeRegistryOptions;
+  readonly #threshold: number;
+  readonly #handles = new Map<string, NodeHandle>();
+  #ring = new Ring([]);
+  #probeTimer: NodeJS.Timeout | undefined;
+  #probing = false;
+
+  constructor(opts: NodeRegistryOptions) {
+    this.#opts = opts;
+    this.#threshold = opts.failureThreshold ?? 3;
+  }
+
+  /** The ring of counted nodes (`normal` and `leaving`): ring_old = ring_new outside a migration. */
+  get ring(): Ring {
+    return this.#ring;
+  }
+
+  get handles(): IterableIterator<NodeHandle> {
+    return this.#handles.values();
+  }
+
+  handle(nodeId: string): NodeHandle | undefined {
+    return this.#handles.get(nodeId);
+  }
+
+  isDown(nodeId: string): boolean {
+    return this.#handles.get(nodeId)?.down ?? true;
+  }
+
+  /** Nodes in a state, e.g. the `normal` count readiness needs. */
+  count(pred: (r: StorageNodeRecord) => boolean): number {
+    let n = 0;
+    for (const h of this.#handles.values()) if (pred(h.record)) n++;
+    return n;
+  }
+
+  /** Applies the node records of a new epoch: clients for new nodes, closed clients for gone ones, a new ring. */
+  update(records: readonly StorageNodeRecord[]): void {
+    const seen = new Set<string>();
+    for (const r of records) {
+      if (r.state === 'removed' || r.state === 'failed') continue;
+      seen.add(r.nodeId);
+      const address = nodeAddress(r.host, r.port);
+      const cur = this.#handles.get(r.nodeId);
+      if (cur && cur.address === address) {
+        cur.record = r; // same address: keep the client (its pipe) and the liveness state
+        continue;
+      }
+      cur?.client.close();
+      this.#handles.set(r.nodeId, { record: r, address, client: this.#opts.clientFactory(address), down: false, consecutiveFailures: 0 });
+    }
+    for (const [id, h] of this.#handles) {
+      if (!seen.has(id)) {
+        h.client.close();
+        this.#handles.delete(id);
+      }
+    }
+    const counted = [...this.#handles.values()]
+      .filter((h) => h.record.state === 'normal' || h.record.state === 'leaving')
+      .map((h) => ({ nodeId: h.record.nodeId, virtualNodes: h.record.virtualNodes }));
+    this.#ring = new Ring(counted);
+  }
+
+  /** Feeds one RPC result into the node's circuit. */
+  observe(nodeId: string, err?: PairdbError): void {
+    const h = this.#handles.get(nodeId);
+    if (!h) return;
+    if (!err) {
+      h.consecutiveFailures = 0;
+      return;
+    }
+    if (!isTransportFailure(err)) return;
+    h.consecutiveFailures++;
+    if (!h.down && h.consecutiveFailures >= this.#threshold) {
+      h.down = true;
+      this.#opts.logger.warn({ node: nodeId, err: err.message }, 'storage node is down (circuit open)');
+    }
+  }
+
+  /** Starts the Health probes of down nodes. */
+  start(): void {
+    if (this.#probeTimer) return;
+    this.#probeTimer = setInterval(() => void this.probe(), this.#opts.probeIntervalMs ?? 2000);
+    this.#probeTimer.unref();
+  }
+
+  stop(): void {
+    if (this.#probeTimer) clearInterval(this.#probeTimer);
+    this.#probeTimer = undefined;
+    for (const h of this.#handles.values()) h.client.close();
+    this.#handles.clear();
+    this.#ring = new Ring([]);
+  }
+
+  /** One probe round: every down node gets a Health call; an answer closes its circuit. */
+  async probe(): Promise<void> {
+    if (this.#probing) return;
+    this.#probing = true;
+    try {
+      const timeout = this.#opts.probeTimeoutMs ?? 1000;
+      await Promise.all(
+        [...this.#handles.values()]
+          .filter((h) => h.down)
+          .map(async (h) => {
+            try {
+              await h.client.health({ requestId: '', deadlineMs: Date.now() + timeout });
+            } catch {
+              return;
+            }
+            const cur = this.#handles.get(h.record.nodeId);
+            if (cur && cur.client === h.client && cur.down) {
+              cur.down = false;
+              cur.consecutiveFailures = 0;
+              this.#opts.logger.info({ node: h.record.nodeId }, 'storage node is alive again (circuit closed)');
+            }
+          }),
+      );
+    } finally {
+      this.#probing = false;
+    }
+  }
+}
