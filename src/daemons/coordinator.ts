@@ -277,8 +277,15 @@ export class CoordinatorDaemon implements Daemon {
           return Promise.reject(new PairdbError('INVALID_REQUEST', `unknown pipe member ${member}`));
       }
     };
+    // A handler that throws before its first await still answers with its code, not INTERNAL.
     const unary = <Req, Res>(fn: (req: Req, ctx: RequestContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
-      unaryServer((req: Req, ctx: RequestContext) => fn(req, ctx));
+      unaryServer((req: Req, ctx: RequestContext) => {
+        try {
+          return fn(req, ctx);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      });
     const handlers: grpc.UntypedServiceImplementation = {
       Pipe: pipeServer(pipeHandler),
       WriteKeyValue: unary((req: pb.WriteKeyValueRequest__Output, ctx) => dp.write(req, ctx)),

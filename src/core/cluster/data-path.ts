@@ -7,6 +7,7 @@ import { type Version, compareLww } from '../model/version.js';
 import { clockToWire, versionFromWire, versionToWire } from '../model/version-wire.js';
 import type { RequestContext } from '../rpc/pipe.js';
 import type * as pb from '../rpc/types.js';
+import { dotActor } from './dot-actor.js';
 import type { Hlc } from './hlc.js';
 import { InProcessIdempotency, type IdempotencyOp, requestHash, writeIdOf } from './idempotency.js';
 import { type NodeRegistry } from './node-registry.js';
@@ -485,9 +486,12 @@ export class DataPath {
     const writeId = writeIdOf(idemKey);
     const consistency = LEVEL_TO_WIRE[level];
     let base: Clock = context ?? [];
-    if (context === null || op === 'delete') {
+    let actor = this.#self;
+    const siblingsWithContext = context !== null && op === 'put' && tenant.conflictResolution === 'siblings';
+    if (context === null || op === 'delete' || siblingsWithContext) {
       // Read-modify-write (§6 step 5; a delete always reads, §8): the new clock supersedes every clock read,
-      // and a reply holding this write id means a first attempt landed.
+      // and a reply holding this write id means a first attempt landed. A siblings-mode write with a context
+      // reads too, to pick an actor that keeps the versions its context did not see (dot-actor.ts).
       const round = await this.#readRound(tenant.tenantId, key, replicas, need, deadline, requestId, 'not_applied');
       const seen = reconcile(round.replies, tenant.conflictResolution);
       const prior = findWrite(round.replies, writeId);
@@ -505,16 +509,17 @@ export class DataPath {
         };
       }
       if (op === 'delete' && seen.notFound) throw new PairdbError('KEY_NOT_FOUND', `key not found at ${level}`);
-      base = mergeClocks(base, seen.context);
+      if (siblingsWithContext) actor = dotActor(this.#self, base, seen.versions);
+      else base = mergeClocks(base, seen.context);
     }
-    const clock = this.#d.hlc.increment(base, this.#self);
+    const clock = this.#d.hlc.increment(base, actor);
     const version: Version = {
       clock,
       value,
       tombstone: op === 'delete',
       lww: tenant.conflictResolution === 'lww',
-      timestampMs: Math.floor(counterOf(clock, this.#self) / 1000),
-      writerId: this.#self,
+      timestampMs: Math.floor(counterOf(clock, actor) / 1000),
+      writerId: actor,
       writeId,
     };
     const request: pb.WriteRequest = {
