@@ -325,7 +325,6 @@ export class CoordinatorDaemon implements Daemon {
     this.#serving = true;
     this.#log.info(
       {
-        node_id: cfg.nodeId,
         address: this.address,
         admin_port: this.#adminPort,
         data_dir: cfg.dataDir,
