@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FaultFileSystem } from '../../src/core/engine/fault-file-system.js';
 import { versionToWire } from '../../src/core/model/version-wire.js';
 import { silentLogger } from '../../src/core/observability/logger.js';
 import { StorageClient } from '../../src/core/rpc/clients.js';
@@ -167,6 +168,27 @@ describe('StorageDaemon', () => {
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${daemon.adminPort}/metrics`)).text();
     expect(metrics).toMatch(/pairdb_engine_writes_total\{node_id="s1",result="applied"\} 1/);
+  });
+
+  it('on an fsync failure rejects the write, reports onFatal and stops serving', async () => {
+    const fs = new FaultFileSystem();
+    const fatal: Error[] = [];
+    const daemon = new StorageDaemon(
+      { nodeId: 's1', dataDir: tmp.dir, host: '127.0.0.1', port: 0, adminPort: null, commitlogSync: 'batch', fs },
+      silentLogger(),
+      (err) => fatal.push(err),
+    );
+    daemons.push(daemon);
+    await daemon.start();
+    const client = new StorageClient(`127.0.0.1:${daemon.grpcPort}`);
+    clients.push(client);
+    fs.failAt('fdatasync', 1, 'EIO');
+    const err = await client.write(writeReq(versionToWire(ver({ ht: now() }))), opts()).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('SERVICE_UNAVAILABLE');
+    expect(fatal).toHaveLength(1);
+    expect((await client.health(opts())).state).toBe('STATE_NOT_SERVING');
+    const after = await client.write(writeReq(versionToWire(ver({ ht: now() })), 'PURPOSE_CLIENT', 'k2'), opts()).catch((e: unknown) => e);
+    expect((after as { code?: string }).code).toBe('NOT_READY');
   });
 
   it('in echo mode answers writes APPLIED with the version clock and reads not found, storing nothing', async () => {

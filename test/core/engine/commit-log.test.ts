@@ -226,8 +226,9 @@ describe('CommitLog', () => {
       const { log } = await openLog({ fs, sync: 'periodic', syncIntervalMs: 10 });
       const syncs = fs.counts.fdatasync;
       await log.append([w(1)]);
-      await waitUntil(() => fs.counts.fdatasync > syncs, 'periodic fdatasync');
-      expect(fs.durable(seg(1))!.includes(w(1).version.value)).toBe(true);
+      // No sync call of ours: only the interval timer can make the write durable.
+      await waitUntil(() => fs.durable(seg(1))?.includes(w(1).version.value) === true, 'periodic fdatasync');
+      expect(fs.counts.fdatasync).toBeGreaterThan(syncs);
       await log.append([w(2)]);
       await log.close();
       expect(fs.durable(seg(1))!.includes(w(2).version.value)).toBe(true);
@@ -393,6 +394,34 @@ describe('CommitLog', () => {
       await log.close();
       const { applied } = await openLog();
       expect(applied.map((x) => x.key)).toEqual(['k1', 'k3']);
+    });
+
+    it('fails a batch with DISK_FULL when the next segment cannot be created, leaving a consistent chain', async () => {
+      const fs = new FaultFileSystem();
+      const { log } = await openLog({ fs, segmentBytes: 300 });
+      for (let i = 0; i < 3; i++) await log.append([w(i)]); // fills segment 1 close to its size
+      fs.failAt('write', 2, 'ENOSPC'); // the ROTATE goes through, the new segment's header does not
+      const before = log.currentSegment;
+      expect(statSync(seg(before)).size + 80).toBeGreaterThan(300); // the next batch does not fit: rotation
+      await expect(log.append([w(10)])).rejects.toMatchObject({ code: 'DISK_FULL' });
+      expect(log.currentSegment).toBe(before);
+      expect(recordOffsets(seg(before)).at(-1)!.type).toBe(0x01); // the ROTATE was taken back
+      expect(readdirSync(dir)).toEqual([segmentFileName(before)]); // no half-made segment left
+      await log.append([w(11)]); // space is back: rotation succeeds now
+      expect(log.currentSegment).toBe(before + 1);
+      await log.close();
+      const { applied } = await openLog({ segmentBytes: 300 });
+      expect(applied.map((x) => x.key)).toEqual(['k0', 'k1', 'k2', 'k11']);
+    });
+
+    it('treats an fdatasync failure during rotation as fatal', async () => {
+      const fs = new FaultFileSystem();
+      const fatal: Error[] = [];
+      const { log } = await openLog({ fs, segmentBytes: 300, onFatal: (e) => fatal.push(e) });
+      for (let i = 0; i < 3; i++) await log.append([w(i)]);
+      fs.failAt('fdatasync', 1, 'EIO');
+      await expect(log.append([w(10)])).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(fatal).toHaveLength(1);
     });
 
     it('rejects appends after close with SERVICE_UNAVAILABLE', async () => {
