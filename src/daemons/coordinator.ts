@@ -152,6 +152,9 @@ export class CoordinatorDaemon implements Daemon {
   #tenantCache = new TenantCache<TenantRecord>();
   #metrics: CoordinatorMetrics | undefined;
   #stopped = false;
+  /** Client requests being served (data path and admin), drained on stop. */
+  #inFlight = 0;
+  #drainWaiters: Array<() => void> = [];
 
   constructor(config: CoordinatorConfig, logger: Logger) {
     this.#cfg = config;
@@ -265,7 +268,7 @@ export class CoordinatorDaemon implements Daemon {
     const dp = dataPath;
 
     // One function per data-path RPC behind both the pipe entry and the unary call (rpc.md §4a).
-    const pipeHandler: PipeHandler = (member, payload, ctx) => {
+    const dataHandler: PipeHandler = (member, payload, ctx) => {
       switch (member) {
         case 'write':
           return dp.write(payload as pb.WriteKeyValueRequest__Output, ctx).then((r) => ['write_ok', r]);
@@ -277,15 +280,10 @@ export class CoordinatorDaemon implements Daemon {
           return Promise.reject(new PairdbError('INVALID_REQUEST', `unknown pipe member ${member}`));
       }
     };
+    const pipeHandler: PipeHandler = (member, payload, ctx) => this.#track(() => dataHandler(member, payload, ctx));
     // A handler that throws before its first await still answers with its code, not INTERNAL.
     const unary = <Req, Res>(fn: (req: Req, ctx: RequestContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> =>
-      unaryServer((req: Req, ctx: RequestContext) => {
-        try {
-          return fn(req, ctx);
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      });
+      unaryServer((req: Req, ctx: RequestContext) => this.#track(() => fn(req, ctx)));
     const handlers: grpc.UntypedServiceImplementation = {
       Pipe: pipeServer(pipeHandler),
       WriteKeyValue: unary((req: pb.WriteKeyValueRequest__Output, ctx) => dp.write(req, ctx)),
@@ -339,6 +337,39 @@ export class CoordinatorDaemon implements Daemon {
     );
   }
 
+  /**
+   * Runs one request unless shutdown has begun (then SERVICE_UNAVAILABLE, nothing done), counting it for the
+   * drain. A handler that throws before its first await still answers with its own code.
+   */
+  #track<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.#serving) {
+      return Promise.reject(new PairdbError('SERVICE_UNAVAILABLE', 'coordinator is shutting down', { outcome: 'not_applied', retryAfterSeconds: 1 }));
+    }
+    this.#inFlight++;
+    let p: Promise<T>;
+    try {
+      p = fn();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return p.finally(() => {
+      if (--this.#inFlight === 0 && this.#drainWaiters.length > 0) for (const w of this.#drainWaiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves true once no request is in flight, false after `timeoutMs`. */
+  #drain(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.#drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
   /** Reloads nodes and epoch from the store: a new ring, and the tenant cache dropped (cluster.md §4, §13). */
   async #reloadTopology(): Promise<void> {
     const store = this.#store!;
@@ -374,10 +405,16 @@ export class CoordinatorDaemon implements Daemon {
     let clean = true;
     this.#log.info({ reason }, 'coordinator stopping');
     if (this.#floorTimer) clearInterval(this.#floorTimer);
-    if (this.#server) {
-      const started = Date.now();
-      await shutdownServer(this.#server, timeout);
-      if (Date.now() - started >= timeout) clean = false;
+    const server = this.#server;
+    if (server) {
+      // No new calls; requests already running finish (their replica writes included), then their answers
+      // get a turn to flush before the pipes, which never end by themselves, are closed.
+      const shutDown = shutdownServer(server, timeout + 1000);
+      clean = await this.#drain(timeout);
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      server.forceShutdown();
+      await Promise.race([shutDown, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     // Queued read repairs get a short chance to go out; they are an optimization, repair covers the rest.
     if (this.#repairs) {

@@ -411,4 +411,17 @@ describe('CoordinatorDaemon with three StorageDaemons', () => {
     await expect(second.start()).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
     await second.stop('test');
   });
+
+  it('drains a running request on stop, refuses new ones with SERVICE_UNAVAILABLE, and stops cleanly with pipes open', async () => {
+    const slow = gateOf(0);
+    slow.gated = true;
+    const running = client.write({ tenant_id: 'acme', key: 'drain', value: json('d'), consistency: 'CONSISTENCY_ALL', context: { entries: [] } }, opts());
+    while (slow.held === 0) await new Promise((r) => setTimeout(r, 5));
+    const stopping = coord.stop('test');
+    await expect(client.read({ tenant_id: 'acme', key: 'drain' }, opts())).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    slow.release();
+    expect((await running).replica_count).toBe(3);
+    expect(await stopping).toBe(true);
+    expect(coord.serving).toBe(false);
+  });
 });
