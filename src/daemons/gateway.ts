@@ -93,6 +93,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const HEALTH_BODY = '{"status":"ok"}';
 const MAX_HEADER_BYTES = 16_384;
 const EJECT_MS = 10_000;
+/** After the last in-flight answer, how long sockets may take to close on their own before they are cut. */
+const DRAIN_GRACE_MS = 1000;
 
 function readVersion(): string {
   try {
@@ -273,14 +275,25 @@ export class GatewayDaemon {
     this.#log.info({ reason }, 'gateway draining');
     let clean = true;
     const server = this.#server;
-    if (server) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+    if (server?.listening) {
+      // Stops accepting and (Node ≥ 19) closes idle keep-alive sockets; answers given while draining carry
+      // Connection: close, so busy sockets close themselves once their answer is flushed.
+      let allClosed = false;
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          allClosed = true;
+          resolve();
+        }),
+      );
       const deadline = Date.now() + this.#config.shutdownTimeoutMs;
       while ((this.#metrics?.inFlight ?? 0) > 0 && Date.now() < deadline) await sleep(20);
       if ((this.#metrics?.inFlight ?? 0) > 0) {
         clean = false;
         this.#log.warn({ in_flight: this.#metrics?.inFlight }, 'shutdown timeout: closing connections with requests in flight');
+      } else {
+        // Nothing in flight: give the last answers a moment to flush before sockets are cut.
+        const graceEnd = Math.min(deadline, Date.now() + DRAIN_GRACE_MS);
+        while (!allClosed && Date.now() < graceEnd) await sleep(10);
       }
       server.closeAllConnections();
       await closed;

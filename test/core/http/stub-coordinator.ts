@@ -27,8 +27,9 @@ export class StubCoordinator {
   readonly idempotency = new Map<string, pb.WriteKeyValueResponse__Output>();
   /** The next call of this RPC fails with this error. */
   failNext = new Map<string, { code: ErrorCode; outcome?: Outcome }>();
-  /** Calls of this RPC never answer (until the deadline). */
+  /** Calls of this RPC wait (until `release()` or the caller's deadline). */
   hang = new Set<string>();
+  #held: Array<() => void> = [];
   /** Siblings returned by ReadKeyValue for this key. */
   siblings = new Map<string, pb.Sibling[]>();
   #server: grpc.Server | undefined;
@@ -48,7 +49,7 @@ export class StubCoordinator {
           this.failNext.delete(rpc);
           throw new PairdbError(f.code, `stub failure ${f.code}`, { outcome: f.outcome });
         }
-        if (this.hang.has(rpc)) return new Promise<object>(() => undefined);
+        if (this.hang.has(rpc)) await new Promise<void>((resolve) => this.#held.push(resolve));
         return fn(req, ctx);
       };
     const write = run('WriteKeyValue', async (req: pb.WriteKeyValueRequest__Output) => this.#write(req));
@@ -131,6 +132,13 @@ export class StubCoordinator {
   async stop(): Promise<void> {
     if (this.#server) await shutdownServer(this.#server, 500);
     this.#server = undefined;
+  }
+
+  /** Lets every held call proceed. */
+  release(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const r of held) r();
   }
 
   callsOf(rpc: string): Recorded[] {
