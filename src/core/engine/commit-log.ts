@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PairdbError } from '../errors.js';
 import { CorruptionError, encodedVersionSize, varintSize, writeVarint, writeVersion } from '../model/version-codec.js';
 import type { Logger } from '../observability/logger.js';
@@ -533,6 +533,8 @@ export class CommitLog {
   async #recover(): Promise<ReplayReport> {
     const fs = this.#fs;
     await fs.mkdir(this.#dir);
+    // The commitlog/ entry itself must survive a power loss before any segment in it is trusted.
+    await fs.fsyncDir(dirname(this.#dir));
     const numbers = (await fs.readdir(this.#dir))
       .map(parseSegmentFileName)
       .filter((n): n is number => n !== undefined)

@@ -71,12 +71,15 @@ interface PendingWrite extends LogWrite {
 
 const EMPTY: readonly Version[] = Object.freeze([]);
 
+/** A lone surrogate would encode to U+FFFD, so two different strings would share one ckey. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function assertKey(tenantId: string, key: string): void {
-  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.includes('\u0000')) {
-    throw new PairdbError('INVALID_REQUEST', 'tenant id must be non-empty and contain no NUL');
+  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.includes('\u0000') || LONE_SURROGATE.test(tenantId)) {
+    throw new PairdbError('INVALID_REQUEST', 'tenant id must be non-empty well-formed text without NUL');
   }
-  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000')) {
-    throw new PairdbError('INVALID_REQUEST', 'key must be non-empty and contain no NUL');
+  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000') || LONE_SURROGATE.test(key)) {
+    throw new PairdbError('INVALID_REQUEST', 'key must be non-empty well-formed text without NUL');
   }
 }
 

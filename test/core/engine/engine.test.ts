@@ -153,6 +153,8 @@ describe('StorageEngine', () => {
     const e = await openEngine();
     await expect(e.write('', 'k', ver({}), { purpose: 'CLIENT' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     await expect(e.write('acme', 'a\u0000b', ver({}), { purpose: 'CLIENT' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(e.write('acme', 'a\uD800b', ver({}), { purpose: 'CLIENT' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    expect((await e.write('acme', 'a\u{1F600}b', ver({}), { purpose: 'CLIENT' })).outcome).toBe('APPLIED');
     await expect(e.writeVersions('acme', 'k', [ver({}), ver({ writer: 'c2' })], { purpose: 'CLIENT' })).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
     });
