@@ -119,7 +119,12 @@ export function isLoopbackHost(host: string): boolean {
 function validate(config: GatewayConfig): void {
   const listener = `${config.host}:${config.port}`;
   if (config.authMode === 'token') {
-    throw new PairdbError('USAGE', 'auth mode "token" is not supported yet; use --auth-mode none on a loopback listener');
+    // JWT (http-api.md §2.2) arrives with a later issue; until then the only way to serve beyond loopback is none.
+    throw new PairdbError(
+      'USAGE',
+      `auth mode "token" (the default on a non-loopback listener such as ${listener}) is not supported yet; ` +
+        'listen on loopback, or pass --insecure to serve without authentication',
+    );
   }
   if (config.authMode !== 'none') throw new PairdbError('USAGE', `unknown auth mode ${JSON.stringify(config.authMode)}`);
   if (!isLoopbackHost(config.host) && !config.insecure) {
@@ -227,8 +232,8 @@ export class GatewayDaemon {
       // Receipt timeouts are enforced by this periodic check (Node's default of 30 s would overshoot §1.6's 10 s).
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(c.headersTimeoutMs, c.requestTimeoutMs) / 4))),
     });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res, false));
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res, true));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#serve(req, res, false));
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#serve(req, res, true));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
     this.#server = server;
     this.#port = await listen(server, c.host, c.port, 'API');
@@ -272,7 +277,8 @@ export class GatewayDaemon {
 
   async #stop(reason: string): Promise<boolean> {
     this.#draining = true;
-    this.#log.info({ reason }, 'gateway draining');
+    const started = this.#server?.listening === true;
+    if (started) this.#log.info({ reason }, 'gateway draining');
     let clean = true;
     const server = this.#server;
     if (server?.listening) {
@@ -301,7 +307,7 @@ export class GatewayDaemon {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#pool?.close();
     if (this.#admin) await closeServer(this.#admin);
-    this.#log.info({ clean }, 'gateway stopped');
+    if (started) this.#log.info({ clean }, 'gateway stopped');
     return clean;
   }
 
@@ -315,6 +321,14 @@ export class GatewayDaemon {
   }
 
   // ---- request pipeline -------------------------------------------------------------------------------------
+
+  /** Entry point per request; a failure while answering must not reach the process-wide fatal handler. */
+  #serve(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    this.#handle(req, res, expectContinue).catch((err: unknown) => {
+      this.#log.error({ err: describeCause(err) }, 'failed to answer a request');
+      if (!res.destroyed) res.destroy();
+    });
+  }
 
   async #handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): Promise<void> {
     const started = performance.now();

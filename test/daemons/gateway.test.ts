@@ -191,6 +191,20 @@ describe('GatewayDaemon without a coordinator', () => {
       expectError(await send(openPort, 'POST', '/v1/tenants', { tenant_id: 'a' }, { 'Content-Type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
+    it('Expect: 100-continue: refuses an oversized body without 100, invites an acceptable one', async () => {
+      const big = await raw(gw.port, [
+        'POST /v1/key-value HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 3000000\r\n\r\n',
+      ]);
+      expect(big.startsWith('HTTP/1.1 413 ')).toBe(true);
+      const small = await raw(openPort, [
+        'POST /v1/key-value HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 11\r\nConnection: close\r\n\r\n',
+        100,
+        '{"key":"k"}',
+      ]);
+      expect(small.startsWith('HTTP/1.1 100 Continue\r\n\r\n')).toBe(true);
+      expect(parseRaw(small.slice(small.indexOf('\r\n\r\n') + 4)).status).toBe(400);
+    });
+
     it('413 comes before 415 (processing order)', async () => {
       const a = parseRaw(
         await raw(gw.port, ['POST /v1/key-value HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 9999999\r\n\r\n']),
