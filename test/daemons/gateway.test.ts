@@ -311,6 +311,11 @@ describe('GatewayDaemon without a coordinator', () => {
       expectError(await post({ tenant_id: 'acme', key: 'k', value: 'x'.repeat(1_048_600) }), 413, 'PAYLOAD_TOO_LARGE');
     });
 
+    it('400 (not 500) for a value nested half a million levels deep', async () => {
+      const deep = '{"tenant_id":"acme","key":"k","value":' + '['.repeat(500_000) + ']'.repeat(500_000) + '}';
+      expectError(await post(deep), 400, 'INVALID_REQUEST');
+    });
+
     it('400 for admin-plane input errors', async () => {
       expectError(await send(openPort, 'POST', '/v1/tenants', { tenant_id: 'a', replication_factor: 11 }), 400, 'INVALID_REPLICATION_FACTOR');
       expectError(await send(openPort, 'POST', '/v1/tenants', { replication_factor: 3 }), 400, 'INVALID_REQUEST');

@@ -25,7 +25,7 @@ export function hasBody(req: IncomingMessage): boolean {
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) return true;
   const cl = req.headers['content-length'];
-  return cl !== undefined && cl !== '0';
+  return cl !== undefined && Number(cl) > 0;
 }
 
 /** Rejects with 413 at once if Content-Length announces more than `limit` bytes. */

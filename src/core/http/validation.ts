@@ -160,12 +160,16 @@ export function isValidIdempotencyKey(h: unknown): h is string {
   return typeof h === 'string' && IDEMPOTENCY_KEY_RE.test(h);
 }
 
+/** Deepest nesting a value may have: JSON.stringify recurses and overflows the stack a few thousand levels down. */
+export const MAX_VALUE_DEPTH = 512;
+
 /**
  * The stored bytes of a value (§4.4): its compact serialization, ≤ 1 MiB (else 413). Numbers outside the double
  * range parse to ±Infinity, which has no JSON form: refused rather than silently stored as null.
  */
 export function serializeValue(value: unknown): Buffer {
-  if (!isFiniteJson(value)) throw invalid('value contains a number outside the IEEE-754 double range');
+  if (value !== null && typeof value === 'object') checkTree(value);
+  else if (typeof value === 'number' && !Number.isFinite(value)) throw nonFinite();
   const text = JSON.stringify(value);
   // Length in UTF-16 units is ≤ the UTF-8 byte length ≤ 3× it; skip the count for values far below the cap.
   if (text.length > MAX_VALUE_BYTES / 3 && Buffer.byteLength(text, 'utf8') > MAX_VALUE_BYTES) {
@@ -174,15 +178,29 @@ export function serializeValue(value: unknown): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
-function isFiniteJson(v: unknown): boolean {
-  if (typeof v === 'number') return Number.isFinite(v);
-  if (v === null || typeof v !== 'object') return true;
-  if (Array.isArray(v)) {
-    for (const x of v) if (!isFiniteJson(x)) return false;
-    return true;
+function nonFinite(): PairdbError {
+  return invalid('value contains a number outside the IEEE-754 double range');
+}
+
+/** Iterative walk (no recursion, so no stack overflow): finite numbers, nesting ≤ MAX_VALUE_DEPTH. */
+function checkTree(root: object): void {
+  const nodes: unknown[] = [root];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (depth > MAX_VALUE_DEPTH) throw invalid(`value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+    const children: unknown[] = Array.isArray(node) ? node : Object.values(node as JsonObject);
+    for (const c of children) {
+      if (c === null) continue;
+      if (typeof c === 'object') {
+        nodes.push(c);
+        depths.push(depth + 1);
+      } else if (typeof c === 'number' && !Number.isFinite(c)) {
+        throw nonFinite();
+      }
+    }
   }
-  for (const k in v as JsonObject) if (!isFiniteJson((v as JsonObject)[k])) return false;
-  return true;
 }
 
 /** Rejects members outside `allowed` (§1.2: undefined members → 400). */

@@ -150,6 +150,14 @@ describe('serializeValue', () => {
 
   it('refuses numbers outside the double range instead of storing null', () => {
     expect(codeOf(() => serializeValue({ a: [JSON.parse('1e400')] }))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => serializeValue(JSON.parse('-1e400')))).toBe('INVALID_REQUEST');
+  });
+
+  it('accepts nesting up to 512 levels and answers 400 (not a stack overflow) beyond', () => {
+    const nest = (d: number): unknown => JSON.parse('['.repeat(d) + ']'.repeat(d));
+    expect(serializeValue(nest(512)).length).toBe(1024);
+    expect(codeOf(() => serializeValue(nest(513)))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => serializeValue(JSON.parse('{"a":'.repeat(4000) + '1' + '}'.repeat(4000))))).toBe('INVALID_REQUEST');
   });
 });
 
