@@ -95,6 +95,7 @@ const MAX_HEADER_BYTES = 16_384;
 const EJECT_MS = 10_000;
 /** After the last in-flight answer, how long sockets may take to close on their own before they are cut. */
 const DRAIN_GRACE_MS = 1000;
+const WARN_PER_SECOND = 20;
 
 function readVersion(): string {
   try {
@@ -162,6 +163,9 @@ export class GatewayDaemon {
   #tenantLimits: TenantLimitsCache | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   #draining = false;
+  #warnSecond = 0;
+  #warnCount = 0;
+  #warnSuppressed = 0;
   #stopped: Promise<boolean> | undefined;
   /** Sockets already answered by the clientError path (their in-flight request must not answer again). */
   readonly #answered = new WeakSet<Duplex>();
@@ -205,9 +209,6 @@ export class GatewayDaemon {
         metrics.coordinatorUp(address, healthy);
         if (healthy) this.#log.info({ coordinator: address }, 'coordinator healthy');
         else this.#log.warn({ coordinator: address }, 'coordinator failed its health probe');
-      },
-      onFailure: (rpc, address, err) => {
-        if (err.httpStatus >= 500) this.#log.warn({ rpc, coordinator: address, code: err.code, err: err.message }, 'coordinator call failed');
       },
     });
     this.#pool = pool;
@@ -494,7 +495,7 @@ export class GatewayDaemon {
     if (extraHeaders !== undefined) Object.assign(headers, extraHeaders);
     if (retryAfterOne(e.code) && headers['Retry-After'] === undefined) headers['Retry-After'] = 1;
     if (close) headers['Connection'] = 'close';
-    if (status >= 500) {
+    if (status >= 500 && this.#warnBudget()) {
       this.#log.warn(
         { req_id: requestId, method, route: routeLabel, status, code: e.code, err: describeCause(err) },
         'request failed',
@@ -525,9 +526,29 @@ export class GatewayDaemon {
     if (this.#debug) {
       this.#log.debug({ req_id: headers['X-Request-ID'], method, route: routeLabel, status, ms: seconds * 1000 }, 'request');
     }
-    if (seconds * 1000 > this.#config.slowRequestMs) {
+    if (seconds * 1000 > this.#config.slowRequestMs && this.#warnBudget()) {
       this.#log.warn({ req_id: headers['X-Request-ID'], method, route: routeLabel, status, ms: Math.round(seconds * 1000) }, 'slow request');
     }
+  }
+
+  /**
+   * At most WARN_PER_SECOND failure lines per second (logs are synchronous: an outage must not turn into a logging
+   * storm); the number dropped is reported with the next line that gets through.
+   */
+  #warnBudget(): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.#warnSecond) {
+      if (this.#warnSuppressed > 0) this.#log.warn({ suppressed: this.#warnSuppressed }, 'request failure lines suppressed');
+      this.#warnSecond = second;
+      this.#warnCount = 0;
+      this.#warnSuppressed = 0;
+    }
+    if (this.#warnCount < WARN_PER_SECOND) {
+      this.#warnCount++;
+      return true;
+    }
+    this.#warnSuppressed++;
+    return false;
   }
 
   /** The client vanished (or the socket was answered elsewhere): account for the request, answer nothing. */
