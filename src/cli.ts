@@ -69,7 +69,7 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
     // keeps the one-line text error that people and CI logs read (docs/DECISIONS.md).
     const source = action.getOptionValueSource('output');
     state.format = source === 'cli' || source === 'env' ? resolveFormat(flags.output, false) : 'table';
-    state.debug = flags.debug === true;
+    state.debug = flags.debug === true && (action.getOptionValueSource('debug') !== 'env' || ['1', 'true'].includes(process.env.PAIRDB_DEBUG ?? ''));
   });
   return program;
 }

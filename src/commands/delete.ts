@@ -10,7 +10,7 @@ export function deleteCommand(deps: CliDeps): Command {
   const cmd = new Command('delete')
     .description('delete a key (writes a tombstone); a missing key exits 3')
     .argument('<key>', 'the key')
-    .addOption(new Option('--consistency <level>', 'one|quorum|all (default: quorum)').choices(CONSISTENCY_LEVELS))
+    .addOption(new Option('--consistency <level>', 'consistency level (default: quorum)').choices(CONSISTENCY_LEVELS))
     .option('--context <clock>', 'causal context: the vector clock JSON printed by get')
     .option('--ignore-missing', 'exit 0 when the key does not exist');
   addClientOptions(cmd);

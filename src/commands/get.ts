@@ -8,7 +8,7 @@ export function getCommand(deps: CliDeps): Command {
   const cmd = new Command('get')
     .description('read a value (simple: the bare value; siblings one per line)')
     .argument('<key>', 'the key')
-    .addOption(new Option('--consistency <level>', 'one|quorum|all (default: quorum)').choices(CONSISTENCY_LEVELS));
+    .addOption(new Option('--consistency <level>', 'consistency level (default: quorum)').choices(CONSISTENCY_LEVELS));
   addClientOptions(cmd);
   cmd.action(async (key: string, _o: object, c: Command) =>
     withContext(deps, c, async (ctx) => {

@@ -55,7 +55,7 @@ export function putCommand(deps: CliDeps): Command {
     .argument('[value]', 'the value; omit or "-" to read stdin ("--" ends flags)')
     .option('-j, --json', 'parse the value as JSON text instead of storing it as a string')
     .option('--file <file>', 'read the value from a file')
-    .addOption(new Option('--consistency <level>', 'one|quorum|all (default: quorum)').choices(CONSISTENCY_LEVELS))
+    .addOption(new Option('--consistency <level>', 'consistency level (default: quorum)').choices(CONSISTENCY_LEVELS))
     .option('--idempotency-key <key>', 'retry key (default: a generated UUID)')
     .option('--context <clock>', 'causal context: the vector clock JSON printed by get');
   addClientOptions(cmd);

@@ -83,6 +83,21 @@ describe('pairdb up', () => {
     expect(fewer.stderr).toMatch(/^pairdb: hint: .*node remove/m);
   });
 
+  it('kills the children and exits 130 on a second Ctrl-C', async () => {
+    const dir = tempDir();
+    const ports = await freeUpPorts(1);
+    const run = await startUp(upArgs(dir, ports, ['--nodes', '1', '--tenant', '']));
+    const state = JSON.parse(readFileSync(join(dir, 'up.json'), 'utf8'));
+    // A frozen gateway cannot finish its graceful stop, so the first Ctrl-C is still waiting for it.
+    process.kill(state.gateway.pid, 'SIGSTOP');
+    run.proc.kill('SIGINT');
+    for (let i = 0; i < 100 && !run.stderr().includes('stopping the cluster'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(run.proc.exitCode).toBeNull();
+    run.proc.kill('SIGINT');
+    expect((await run.proc).exitCode).toBe(130);
+    for (const pid of [state.gateway.pid, state.coordinator.pid, state.storage[0].pid]) expect(pidAlive(pid)).toBe(false);
+  });
+
   it('keeps running when a storage node dies, stops everything and exits 1 when the coordinator dies', async () => {
     const dir = tempDir();
     const ports = await freeUpPorts(2);

@@ -218,7 +218,11 @@ export class CliContext {
 
 /** Builds the context of the command being run from its parsed flags. */
 export function contextFor(deps: CliDeps, cmd: Command): CliContext {
-  const flags = cmd.opts<ClientFlags>();
+  const flags = { ...cmd.opts<ClientFlags>() };
+  // commander turns any value of a boolean flag's env var on; cli-and-ops.md §1 booleans are true|false|1|0.
+  for (const [key, env] of [['quiet', 'PAIRDB_QUIET'], ['debug', 'PAIRDB_DEBUG']] as const) {
+    if (cmd.getOptionValueSource(key) === 'env') flags[key] = ['1', 'true', 'yes', 'on'].includes((process.env[env] ?? '').toLowerCase());
+  }
   const format = resolveFormat(flags.output, deps.io.stdout.isTTY === true);
   const color = colorEnabled(flags, format, deps.io, cmd.getOptionValueSource('color'));
   return new CliContext(deps, flags, format, color);

@@ -185,8 +185,9 @@ export class TablePrinter implements Printer {
       body,
     ];
     if (d.tenantCreated) lines.push(`  tenant ${d.tenantCreated.id} created (replication factor ${d.tenantCreated.rf})`);
-    const t0 = r.tenant ?? '<tenant>';
-    lines.push(`Try:  npx pairdb put --tenant ${t0} hello world && npx pairdb get --tenant ${t0} hello`);
+    // Non-default ports need --url in the suggestion, or it would talk to another (or no) gateway.
+    const t0 = `${r.gateway_url === 'http://127.0.0.1:8080' ? '' : `--url ${r.gateway_url} `}--tenant ${r.tenant ?? '<tenant>'}`;
+    lines.push(`Try:  npx pairdb put ${t0} hello world && npx pairdb get ${t0} hello`);
     lines.push(`Logs: ${d.logsDirShown} — Ctrl-C stops the cluster`);
     this.#io.stdout.write(`${lines.join('\n')}\n`);
   }
