@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageNodeClient } from '../../src/core/cluster/node-registry.js';
+import { PairdbError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/observability/logger.js';
 import { CoordinatorClient, StorageClient } from '../../src/core/rpc/clients.js';
 import { CLIENT_CHANNEL_OPTIONS, loadProtos } from '../../src/core/rpc/load-proto.js';
@@ -40,6 +41,8 @@ async function startStorage(id: string, dir: string, port = 0): Promise<StorageD
 class GatedClient implements StorageNodeClient {
   readonly inner: StorageClient;
   gated = false;
+  /** Reads never answer while set (a silent replica). */
+  silentReads = false;
   #waiting: Array<() => void> = [];
   held = 0;
   constructor(address: string) {
@@ -60,6 +63,11 @@ class GatedClient implements StorageNodeClient {
     this.#waiting.splice(0);
   }
   read(req: pb.ReadRequest, o: CallOptions): Promise<pb.ReadResponse__Output> {
+    if (this.silentReads) {
+      return new Promise((_, reject) =>
+        setTimeout(() => reject(new PairdbError('TIMEOUT', 'silent replica', { outcome: 'unknown' })), Math.max(0, o.deadlineMs - Date.now())),
+      );
+    }
     return this.inner.read(req, o);
   }
   health(o: CallOptions): Promise<pb.HealthResponse__Output> {
@@ -130,7 +138,10 @@ describe('CoordinatorDaemon with three StorageDaemons', () => {
   });
 
   afterEach(() => {
-    for (const g of gates.values()) g.release();
+    for (const g of gates.values()) {
+      g.release();
+      g.silentReads = false;
+    }
   });
 
   const gateOf = (i: number): GatedClient => gates.get(`127.0.0.1:${nodes[i]!.port}`)!;
@@ -353,6 +364,19 @@ describe('CoordinatorDaemon with three StorageDaemons', () => {
     }
   });
 
+  it('adds another replica when the ones asked stay silent for 200 ms (read hedging)', async () => {
+    await client.write({ tenant_id: 'acme', key: 'hedge', value: json('h'), consistency: 'CONSISTENCY_ALL' }, opts());
+    // Two of three replicas never answer reads. Without hedging, a read at `one` that asks a silent replica
+    // first waits for its 2 s replica timeout, then the second silent one runs out the 3 s read budget.
+    gateOf(0).silentReads = true;
+    gateOf(1).silentReads = true;
+    for (let i = 0; i < 4; i++) {
+      const got = await client.read({ tenant_id: 'acme', key: 'hedge', consistency: 'CONSISTENCY_ONE' }, opts());
+      expect(got.value.toString()).toBe('"h"');
+      expect(got.replica_count).toBe(1);
+    }
+  });
+
   it('with one of three nodes stopped: quorum works, all fails with QUORUM_NOT_REACHED, the node is reported down, then comes back', async () => {
     const victim = nodes[2]!;
     await victim.daemon.stop('test');
@@ -396,8 +420,14 @@ describe('CoordinatorDaemon with three StorageDaemons', () => {
 
   it('keeps tenants and nodes across a restart, and its clock continues above the persisted floor', async () => {
     const before = await client.write({ tenant_id: 'acme', key: 'restart', value: json('a'), context: { entries: [] } }, opts());
+    const retried = { tenant_id: 'acme', key: 'restart-idem', value: json('once'), idempotency_key: 'retry-after-restart' };
+    const original = await client.write(retried, opts());
     await stopCoordinator();
     await startCoordinator();
+    // The in-process idempotency record is gone; the read step finds the write id on the replicas instead.
+    const replay = await client.write(retried, opts());
+    expect(replay.is_duplicate).toBe(true);
+    expect(clockObj(replay.vector_clock)).toEqual(clockObj(original.vector_clock));
     expect((await client.getTenant({ tenant_id: 'acme' }, opts())).tenant?.replication_factor).toBe(3);
     expect((await client.listStorageNodes({}, opts())).nodes).toHaveLength(3);
     const after = await client.write({ tenant_id: 'acme', key: 'restart-2', value: json('b'), context: { entries: [] } }, opts());
