@@ -416,6 +416,11 @@ describe('CoordinatorDaemon with three StorageDaemons', () => {
     expect(s.nodes).toHaveLength(3);
     expect(s.coordinators.map((c) => c.coordinator_id)).toEqual(['c1']);
     expect(Number(s.topology_epoch)).toBe(3);
+    const metrics = await (await fetch(`http://127.0.0.1:${coord.adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/pairdb_coordinator_ops_total\{op="write",consistency="quorum",result="ok"\} \d+/);
+    expect(metrics).toMatch(/pairdb_coordinator_ops_total\{op="read",consistency="all",result="quorum_failed"\} \d+/);
+    expect(metrics).toContain('pairdb_coordinator_read_repairs_total{result="sent"}');
+    expect(metrics).toContain('pairdb_ready 1');
   });
 
   it('keeps tenants and nodes across a restart, and its clock continues above the persisted floor', async () => {
