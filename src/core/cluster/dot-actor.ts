@@ -32,7 +32,9 @@ export function dotActor(self: string, context: Clock, stored: readonly { readon
   }
   if (!forbidden.has(self)) return self;
   for (let k = 1; ; k++) {
-    const candidate = `${self}.${k}`;
+    // Actors are at most 128 bytes (node ids are ASCII): a long id gives up its tail to the suffix.
+    const suffix = `.${k}`;
+    const candidate = `${self.slice(0, 128 - suffix.length)}${suffix}`;
     if (!forbidden.has(candidate)) return candidate;
   }
 }

@@ -31,4 +31,11 @@ describe('dotActor', () => {
     const next = withCounter(ctx, actor, 10);
     for (const s of stored) expect(compareClocks(next, s.clock)).toBe('CONCURRENT');
   });
+
+  it('stays within the 128-byte actor limit for a long coordinator id', () => {
+    const self = 'c'.repeat(128);
+    const actor = dotActor(self, clockFrom({}), [v({ [self]: 3 })]);
+    expect(actor).toHaveLength(128);
+    expect(actor.endsWith('.1')).toBe(true);
+  });
 });
