@@ -26,6 +26,8 @@ export interface LocalClusterOptions {
   storageEngine?: 'lsm' | 'echo';
   /** Extra flags for the gateway (e.g. rate limits). */
   gatewayArgs?: string[];
+  /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -46,10 +48,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function spawnDaemon(name: string, args: string[], logDir: string): DaemonProcess {
+export function spawnDaemon(name: string, args: string[], logDir: string, nodeArgs: readonly string[] = []): DaemonProcess {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [PAIRDB_BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, PAIRDB_BIN, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
@@ -89,7 +91,7 @@ export class LocalCluster {
   readonly #opts: Required<LocalClusterOptions>;
 
   constructor(opts: LocalClusterOptions) {
-    this.#opts = { nodes: 3, storageEngine: 'lsm', gatewayArgs: [], ...opts };
+    this.#opts = { nodes: 3, storageEngine: 'lsm', gatewayArgs: [], nodeArgs: [], ...opts };
   }
 
   get gatewayUrl(): string {
@@ -125,6 +127,7 @@ export class LocalCluster {
       'coordinator',
       ['coordinator', '--node-id', 'c1', '--data-dir', join(dataDir, 'coordinator'), '--host', '127.0.0.1', '--port', String(this.coordinatorPort), '--admin-port', String(coordAdmin), '--log-level', 'warn'],
       this.logDir,
+      this.#opts.nodeArgs,
     );
     const client = new CoordinatorClient(this.coordinatorAddress);
     try {
@@ -144,6 +147,7 @@ export class LocalCluster {
       'gateway',
       ['gateway', '--host', '127.0.0.1', '--port', String(this.gatewayPort), '--admin-port', String(gwAdmin), '--coordinators', this.coordinatorAddress, '--log-level', 'warn', ...this.#opts.gatewayArgs],
       this.logDir,
+      this.#opts.nodeArgs,
     );
     await waitFor('gateway', () => httpOk(`${this.gatewayUrl}/ready`), 20_000, this.gateway);
   }
@@ -151,7 +155,7 @@ export class LocalCluster {
   #spawnStorage(n: StorageNodeHandle): DaemonProcess {
     const args = ['storage', '--node-id', n.nodeId, '--data-dir', n.dataDir, '--host', '127.0.0.1', '--port', String(n.port), '--admin-port', String(n.adminPort), '--log-level', 'warn'];
     if (this.#opts.storageEngine === 'echo') args.push('--engine', 'echo');
-    return spawnDaemon(`storage-${n.nodeId}`, args, this.logDir);
+    return spawnDaemon(`storage-${n.nodeId}`, args, this.logDir, this.#opts.nodeArgs);
   }
 
   waitStorageReady(n: StorageNodeHandle): Promise<void> {
