@@ -26,6 +26,8 @@ export interface LocalClusterOptions {
   storageEngine?: 'lsm' | 'echo';
   /** Extra flags for the gateway (e.g. rate limits). */
   gatewayArgs?: string[];
+  /** Extra flags for every storage node (e.g. `--commitlog-sync periodic`). */
+  storageArgs?: string[];
   /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
 }
@@ -91,7 +93,7 @@ export class LocalCluster {
   readonly #opts: Required<LocalClusterOptions>;
 
   constructor(opts: LocalClusterOptions) {
-    this.#opts = { nodes: 3, storageEngine: 'lsm', gatewayArgs: [], nodeArgs: [], ...opts };
+    this.#opts = { nodes: 3, storageEngine: 'lsm', gatewayArgs: [], storageArgs: [], nodeArgs: [], ...opts };
   }
 
   get gatewayUrl(): string {
@@ -155,6 +157,7 @@ export class LocalCluster {
   #spawnStorage(n: StorageNodeHandle): DaemonProcess {
     const args = ['storage', '--node-id', n.nodeId, '--data-dir', n.dataDir, '--host', '127.0.0.1', '--port', String(n.port), '--admin-port', String(n.adminPort), '--log-level', 'warn'];
     if (this.#opts.storageEngine === 'echo') args.push('--engine', 'echo');
+    args.push(...this.#opts.storageArgs);
     return spawnDaemon(`storage-${n.nodeId}`, args, this.logDir, this.#opts.nodeArgs);
   }
 
