@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ringOwnership, vnodeToken } from '../../../src/core/client/ownership.js';
+import { vnodeToken } from '../../../src/core/cluster/ring.js';
+import { ringOwnership } from '../../../src/core/client/ownership.js';
 
 describe('ringOwnership', () => {
   it('computes the token table of cluster.md §1', () => {
