@@ -55,8 +55,14 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: PairdbError): void;
   okMember: string;
-  timer: NodeJS.Timeout;
+  deadlineMs: number;
 }
+
+/**
+ * Deadlines are enforced by one sweep every SWEEP_MS instead of a timer per request: a timer per request (each
+ * with its own duration) cost more CPU than the pipe entry itself. A request times out at most SWEEP_MS late.
+ */
+const SWEEP_MS = 10;
 
 interface Outgoing {
   entry: WireEntry;
@@ -91,6 +97,7 @@ export class PipeClient {
   #retryAt = 0;
   #backoffMs = MIN_BACKOFF_MS;
   #closed = false;
+  #sweeper: NodeJS.Timeout | undefined;
 
   /**
    * @param open opens a new bidirectional `Pipe` stream on the peer's channel.
@@ -119,12 +126,8 @@ export class PipeClient {
     if (remaining <= 0) return Promise.reject(new PairdbError('TIMEOUT', 'deadline passed before sending'));
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.#pending.delete(id)) {
-          reject(new PairdbError('TIMEOUT', `no answer from ${this.#peer} within the deadline`, { outcome: 'unknown' }));
-        }
-      }, remaining);
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, okMember, timer });
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, okMember, deadlineMs: opts.deadlineMs });
+      this.#sweeper ??= setInterval(this.#sweep, Math.min(SWEEP_MS, remaining));
       const entry: WireEntry = { id, deadline_ms: opts.deadlineMs, request_id: opts.requestId, [member]: payload };
       this.#queue.push({ entry, bytes: 64 + sizeHint });
       if (!this.#flushScheduled) {
@@ -133,6 +136,21 @@ export class PipeClient {
       }
     });
   }
+
+  /** Rejects requests whose deadline passed; stops itself when nothing is pending. */
+  readonly #sweep = (): void => {
+    const now = Date.now();
+    for (const [id, p] of this.#pending) {
+      if (p.deadlineMs <= now) {
+        this.#pending.delete(id);
+        p.reject(new PairdbError('TIMEOUT', `no answer from ${this.#peer} within the deadline`, { outcome: 'unknown' }));
+      }
+    }
+    if (this.#pending.size === 0 && this.#sweeper) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  };
 
   /** Fails everything in flight and closes the stream. */
   close(): void {
@@ -193,7 +211,6 @@ export class PipeClient {
     const p = this.#pending.get(id);
     if (!p) return; // already timed out
     this.#pending.delete(id);
-    clearTimeout(p.timer);
     if (e.error) p.reject(fromWireError(e.error));
     else if (e[p.okMember] !== undefined && e[p.okMember] !== null) p.resolve(e[p.okMember]);
     else p.reject(new PairdbError('INTERNAL_ERROR', `unexpected pipe answer member ${String(e.body)}`, { outcome: 'unknown' }));
@@ -203,7 +220,6 @@ export class PipeClient {
     const p = this.#pending.get(id);
     if (!p) return;
     this.#pending.delete(id);
-    clearTimeout(p.timer);
     p.reject(err);
   }
 
