@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { PairdbError } from '../errors.js';
 import type { Clock } from '../model/vector-clock.js';
 
@@ -25,7 +25,7 @@ export function requestHash(op: IdempotencyOp, consistency: string, context: Clo
 
 /** write_id = the first 16 bytes of SHA-256(idempotency_key) (cluster.md §6 step 3). */
 export function writeIdOf(idempotencyKey: string): Buffer {
-  return createHash('sha256').update(idempotencyKey, 'utf8').digest().subarray(0, 16);
+  return hash('sha256', idempotencyKey, 'buffer').subarray(0, 16);
 }
 
 interface Entry<R> {
