@@ -29,20 +29,16 @@ export function murmur3(data: Uint8Array, seed: number, start = 0, end = data.le
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  let k = 0;
-  switch (len & 3) {
-    case 3:
-      k ^= data[i + 2]! << 16;
-    // falls through
-    case 2:
-      k ^= data[i + 1]! << 8;
-    // falls through
-    case 1:
-      k ^= data[i]!;
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      h ^= k;
+  const tail = len & 3;
+  if (tail > 0) {
+    let k = 0;
+    if (tail === 3) k ^= data[i + 2]! << 16;
+    if (tail >= 2) k ^= data[i + 1]! << 8;
+    k ^= data[i]!;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
   }
   h ^= len;
   h ^= h >>> 16;
