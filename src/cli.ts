@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { PairdbError } from './core/errors.js';
 import { EXIT } from './core/exit-codes.js';
+import { commitlogCommand } from './commands/commitlog.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { deleteCommand } from './commands/delete.js';
 import { gatewayCommand } from './commands/gateway.js';
@@ -48,6 +49,7 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
   program.commandsGroup('Data:').addCommand(putCommand(deps)).addCommand(getCommand(deps)).addCommand(deleteCommand(deps));
   program.commandsGroup('Tenants:').addCommand(tenantCommand(deps));
   program.commandsGroup('Cluster:').addCommand(nodeCommand(deps)).addCommand(statusCommand(deps));
+  program.commandsGroup('Tools:').addCommand(commitlogCommand(deps));
   program.commandsGroup('Other:').addCommand(versionCommand(deps));
 
   // Commands built by factories don't inherit settings, so every node of the tree gets them here.
