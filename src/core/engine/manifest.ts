@@ -408,8 +408,9 @@ export class Manifest {
       // Makes both the new manifest's entry and CURRENT's rename durable (same directory).
       await this.#sync(() => fs.fsyncDir(dir), 'fsync of the data directory failed');
     } catch (err) {
+      if (fd >= 0) await fs.close(fd).catch(() => undefined);
+      // After a fatal error the files stay for the next start to judge (orphans or the live manifest).
       if (!published && this.#status === 'open') {
-        if (fd >= 0) await fs.close(fd).catch(() => undefined);
         await fs.unlink(path).catch(() => undefined);
         await fs.unlink(tmp).catch(() => undefined);
       }
