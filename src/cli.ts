@@ -10,6 +10,7 @@ import { nodeCommand } from './commands/node.js';
 import { defaultDeps, resolveFormat, type CliDeps, type ClientFlags, type OutputFormat } from './commands/output/context.js';
 import { renderError } from './commands/output/errors.js';
 import { putCommand } from './commands/put.js';
+import { sstableCommand } from './commands/sstable.js';
 import { statusCommand } from './commands/status.js';
 import { storageCommand } from './commands/storage.js';
 import { tenantCommand } from './commands/tenant.js';
@@ -49,7 +50,7 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
   program.commandsGroup('Data:').addCommand(putCommand(deps)).addCommand(getCommand(deps)).addCommand(deleteCommand(deps));
   program.commandsGroup('Tenants:').addCommand(tenantCommand(deps));
   program.commandsGroup('Cluster:').addCommand(nodeCommand(deps)).addCommand(statusCommand(deps));
-  program.commandsGroup('Tools:').addCommand(commitlogCommand(deps));
+  program.commandsGroup('Tools:').addCommand(commitlogCommand(deps)).addCommand(sstableCommand(deps));
   program.commandsGroup('Other:').addCommand(versionCommand(deps));
 
   // Commands built by factories don't inherit settings, so every node of the tree gets them here.

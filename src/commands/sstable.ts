@@ -1,0 +1,203 @@
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { PairdbError } from '../core/errors.js';
+import { dumpSegment } from '../core/engine/commit-log-dump.js';
+import { parseSegmentFileName } from '../core/engine/commit-log-format.js';
+import { NodeFileSystem, readWholeFile } from '../core/engine/file-system.js';
+import { SSTableReader, type VerifyReport, verifySSTable } from '../core/engine/sstable-reader.js';
+import {
+  type InspectReport,
+  dumpEntryLine,
+  findTables,
+  inspectSSTable,
+  isDirectory,
+  splitCkey,
+  summarizeLevels,
+} from '../core/engine/sstable-tools.js';
+import { flag } from './options.js';
+import { type CliContext, addOutputOptions, withContext, type CliDeps } from './output/context.js';
+
+/**
+ * `pairdb sstable dump|inspect|verify` (storage-engine.md §10, cli-and-ops.md §2.6): offline, read-only table tools.
+ * They never take LOCK; published tables are immutable, so reading a live data dir is safe. Corruption → the lines so
+ * far, then `CORRUPT_FILE` and exit 7.
+ */
+
+interface DumpFlags {
+  key?: string[];
+  exclude?: string[];
+  tenant?: string;
+  keysOnly?: boolean;
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+function json(ctx: CliContext): boolean {
+  return ctx.format === 'json' || ctx.format === 'ndjson';
+}
+
+function line(ctx: CliContext, obj: unknown): void {
+  ctx.io.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+function corrupt(message: string): PairdbError {
+  return new PairdbError('CORRUPT_FILE', message, { hint: 'run `pairdb sstable verify` on the file for every problem' });
+}
+
+async function tablesOf(path: string): Promise<string[]> {
+  const fs = new NodeFileSystem();
+  if (!(await isDirectory(fs, path))) return [path];
+  return findTables(fs, path);
+}
+
+export function sstableCommand(deps: CliDeps): Command {
+  const sstable = new Command('sstable').description('offline SSTable tools: dump, inspect, verify');
+
+  const dump = new Command('dump')
+    .description('print the entries of a table in file order (JSON lines off a TTY), then a summary')
+    .argument('<file>', 'an .sst file')
+    .addOption(new Option('-k, --key <key>', 'only this key (repeatable)').argParser(collect))
+    .addOption(new Option('-x, --exclude <key>', 'leave out this key (repeatable)').argParser(collect))
+    .addOption(flag('--tenant <id>', 'only keys of this tenant'))
+    .addOption(new Option('-e, --keys-only', 'entries without their versions'));
+  addOutputOptions(dump);
+  dump.action(async (file: string, _o: object, c: Command) =>
+    withContext(deps, c, async (ctx) => {
+      const o = c.opts<DumpFlags>();
+      const include = o.key && o.key.length ? new Set(o.key) : undefined;
+      const exclude = new Set(o.exclude ?? []);
+      const fs = new NodeFileSystem();
+      if (await isDirectory(fs, file)) throw new PairdbError('USAGE', `${file} is a directory; dump takes one .sst file`);
+      const r = await SSTableReader.open(fs, file);
+      let keys = 0;
+      let versions = 0;
+      let tombstones = 0;
+      try {
+        for await (const e of r.entries()) {
+          const { tenant, key } = splitCkey(e.ckey);
+          if (o.tenant !== undefined && tenant !== o.tenant) continue;
+          if (include && !include.has(key)) continue;
+          if (exclude.has(key)) continue;
+          keys++;
+          versions += e.versions.length;
+          for (const v of e.versions) if (v.tombstone) tombstones++;
+          if (json(ctx)) {
+            line(ctx, dumpEntryLine(e, o.keysOnly === true));
+          } else {
+            // Human form (unstable): tenant/key, where it is, and each version in short.
+            const sep = ctx.format === 'simple' ? '\t' : '  ';
+            const vs = o.keysOnly
+              ? ''
+              : sep +
+                e.versions
+                  .map((v) => `${v.tombstone ? 'tombstone' : `${v.value.length}B`} by ${v.writerId} ts=${v.timestampMs} clock={${v.clock.map((x) => `${x.actor}:${x.counter}`).join(',')}}`)
+                  .join(' | ');
+            ctx.io.stdout.write(`${tenant}/${key}${sep}block ${e.block} @${e.offset}${vs}\n`);
+          }
+        }
+      } catch (err) {
+        if (err instanceof PairdbError && err.code === 'CORRUPT_FILE') throw corrupt(err.message);
+        throw err;
+      } finally {
+        await r.close();
+      }
+      const summary = { t: 'summary', file, keys, versions, tombstones, blocks: r.index.count };
+      if (json(ctx)) line(ctx, summary);
+      else ctx.io.stdout.write(`${keys} keys, ${versions} versions, ${tombstones} tombstones, ${r.index.count} blocks\n`);
+    }),
+  );
+
+  const inspect = new Command('inspect')
+    .description('footer, properties, index and bloom statistics of a table; per-level summary of a directory')
+    .argument('<file|dir>', 'an .sst file or a data directory');
+  addOutputOptions(inspect);
+  inspect.action(async (path: string, _o: object, c: Command) =>
+    withContext(deps, c, async (ctx) => {
+      const fs = new NodeFileSystem();
+      const print = (obj: unknown): void => {
+        ctx.io.stdout.write(ctx.format === 'ndjson' || ctx.format === 'simple' ? `${JSON.stringify(obj)}\n` : `${JSON.stringify(obj, null, 2)}\n`);
+      };
+      if (!(await isDirectory(fs, path))) {
+        // manifest_level needs the manifest reader (not wired yet): null, see docs/DECISIONS.md "SSTable format".
+        const { report, problems } = await inspectSSTable(fs, path, null);
+        print(report);
+        if (problems.length) throw corrupt(`${path}: ${problems.join('; ')}`);
+        return;
+      }
+      const files = await findTables(fs, path);
+      const tables: { level: number; size: number; minKey: string; maxKey: string }[] = [];
+      const problems: string[] = [];
+      for (const f of files) {
+        const { report, problems: p } = await inspectSSTable(fs, f, null);
+        if (p.length || !report.properties) {
+          problems.push(`${f}: ${p.join('; ')}`);
+          continue;
+        }
+        tables.push(tableSummary(report));
+      }
+      let segments = 0;
+      try {
+        segments = (await fs.readdir(join(path, 'commitlog'))).filter((n) => parseSegmentFileName(n) !== undefined).length;
+      } catch {
+        // Not a data dir (or no log yet): no segments.
+      }
+      print({ levels: summarizeLevels(tables), log_start: null, next_file: null, segments });
+      if (problems.length) throw corrupt(problems.join('; '));
+    }),
+  );
+
+  const verify = new Command('verify')
+    .description('check footer, every block CRC, the file checksum, entries, key order, sets, properties and bloom (exit 7 on corruption)')
+    .argument('<file|dir>', 'an .sst file, or a directory searched for *.sst (a data dir: also its commit log)');
+  addOutputOptions(verify);
+  verify.action(async (path: string, _o: object, c: Command) =>
+    withContext(deps, c, async (ctx) => {
+      const fs = new NodeFileSystem();
+      const dir = await isDirectory(fs, path);
+      const files = await tablesOf(path);
+      const reports: VerifyReport[] = [];
+      const emit = (rep: { file: string; ok: boolean; problems: { offset: number; what: string }[] }): void => {
+        if (json(ctx)) line(ctx, { file: rep.file, ok: rep.ok, problems: rep.problems });
+        else for (const p of rep.problems) ctx.io.stdout.write(`CORRUPT ${rep.file} offset=${p.offset} ${p.what}\n`);
+      };
+      for (const f of files) {
+        const rep = await verifySSTable(fs, f);
+        reports.push(rep);
+        emit(rep);
+      }
+      let checked = files.length;
+      let bad = reports.filter((r) => !r.ok).length;
+      if (dir) {
+        // A data dir's commit log: §2 recovery rules per segment; a torn newest tail is only a warning.
+        const logDir = join(path, 'commitlog');
+        const segs = (await fs.readdir(logDir).catch(() => [] as string[]))
+          .map((n) => ({ n, num: parseSegmentFileName(n) }))
+          .filter((s): s is { n: string; num: number } => s.num !== undefined)
+          .sort((a, b) => a.num - b.num);
+        for (let i = 0; i < segs.length; i++) {
+          const seg = join(logDir, segs[i]!.n);
+          const res = dumpSegment(await readWholeFile(fs, seg), segs[i]!.num, () => undefined, { newest: i === segs.length - 1 });
+          checked++;
+          if (res.tail === 'corrupt') {
+            bad++;
+            emit({ file: seg, ok: false, problems: [{ offset: res.badOffset ?? 0, what: res.what ?? 'corrupt record' }] });
+          } else {
+            if (res.tail === 'torn') ctx.note(`warning: torn tail in ${seg} at offset ${res.badOffset} (${res.what}); recovery truncates it`);
+            if (json(ctx)) emit({ file: seg, ok: true, problems: [] });
+          }
+        }
+      }
+      if (json(ctx)) line(ctx, { verified: checked, corrupt: bad });
+      else ctx.io.stdout.write(`verified ${checked} files, ${bad} corrupt\n`);
+      if (dir && files.length === 0 && checked === 0) ctx.note(`note: no *.sst files under ${path}`);
+      if (bad > 0) throw new PairdbError('CORRUPT_FILE', `${bad} of ${checked} files corrupt`);
+    }),
+  );
+
+  return sstable.addCommand(dump).addCommand(inspect).addCommand(verify);
+}
+
+function tableSummary(r: InspectReport): { level: number; size: number; minKey: string; maxKey: string } {
+  const p = r.properties!;
+  return { level: p.level, size: r.size, minKey: p.min_key, maxKey: p.max_key };
+}
