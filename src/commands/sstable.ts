@@ -1,16 +1,21 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { PairdbError } from '../core/errors.js';
 import { dumpSegment } from '../core/engine/commit-log-dump.js';
 import { parseSegmentFileName } from '../core/engine/commit-log-format.js';
 import { NodeFileSystem, readWholeFile } from '../core/engine/file-system.js';
+import { allTables } from '../core/engine/manifest-format.js';
+import { parseSstFileName, sstFileName } from '../core/engine/sstable-format.js';
 import { SSTableReader, type VerifyReport, verifySSTable } from '../core/engine/sstable-reader.js';
 import {
   type InspectReport,
+  dataDirOf,
   dumpEntryLine,
   findTables,
   inspectSSTable,
   isDirectory,
+  levelInManifest,
+  readManifestView,
   splitCkey,
   summarizeLevels,
 } from '../core/engine/sstable-tools.js';
@@ -118,15 +123,25 @@ export function sstableCommand(deps: CliDeps): Command {
         ctx.io.stdout.write(ctx.format === 'ndjson' || ctx.format === 'simple' ? `${JSON.stringify(obj)}\n` : `${JSON.stringify(obj, null, 2)}\n`);
       };
       if (!(await isDirectory(fs, path))) {
-        // manifest_level needs the manifest reader (not wired yet): null, see docs/DECISIONS.md "SSTable format".
-        const { report, problems } = await inspectSSTable(fs, path, null);
+        // manifest_level: the file's level in the enclosing data dir's manifest (<dir>/sst/<n>.sst), else null.
+        let level: number | null = null;
+        const dataDir = dataDirOf(path);
+        const n = parseSstFileName(basename(path));
+        if (dataDir && n !== undefined) {
+          const view = await readManifestView(fs, dataDir).catch(() => undefined);
+          if (view) level = levelInManifest(view.state, n);
+        }
+        const { report, problems } = await inspectSSTable(fs, path, level);
         print(report);
         if (problems.length) throw corrupt(`${path}: ${problems.join('; ')}`);
         return;
       }
-      const files = await findTables(fs, path);
+      const view = await readManifestView(fs, path);
       const tables: { level: number; size: number; minKey: string; maxKey: string }[] = [];
       const problems: string[] = [];
+      // A data dir: levels from its manifest. Any other dir: tables grouped by their write-time level.
+      const files = view ? [] : await findTables(fs, path);
+      if (view) for (const t of allTables(view.state)) tables.push({ level: t.level, size: t.size, minKey: t.minKey, maxKey: t.maxKey });
       for (const f of files) {
         const { report, problems: p } = await inspectSSTable(fs, f, null);
         if (p.length || !report.properties) {
@@ -141,7 +156,7 @@ export function sstableCommand(deps: CliDeps): Command {
       } catch {
         // Not a data dir (or no log yet): no segments.
       }
-      print({ levels: summarizeLevels(tables), log_start: null, next_file: null, segments });
+      print({ levels: summarizeLevels(tables), log_start: view?.state.logStart ?? null, next_file: view?.state.nextFile ?? null, segments });
       if (problems.length) throw corrupt(problems.join('; '));
     }),
   );
@@ -167,6 +182,36 @@ export function sstableCommand(deps: CliDeps): Command {
       }
       let checked = files.length;
       let bad = reports.filter((r) => !r.ok).length;
+      const view = dir ? await readManifestView(fs, path).catch((err: unknown) => err as Error) : undefined;
+      if (view instanceof Error) {
+        checked++;
+        bad++;
+        emit({ file: join(path, 'CURRENT'), ok: false, problems: [{ offset: 0, what: view.message }] });
+      } else if (view) {
+        // The manifest itself, then its tables: a listed table missing is corruption, an unlisted one an orphan.
+        checked++;
+        if (view.problem && !view.torn) {
+          bad++;
+          emit({ file: view.file, ok: false, problems: [{ offset: view.problem.offset, what: `${view.problem.what} followed by valid records` }] });
+        } else {
+          if (view.problem) ctx.note(`warning: torn tail in ${view.file} at offset ${view.problem.offset}; startup drops it (an uncommitted edit)`);
+          if (json(ctx)) emit({ file: view.file, ok: true, problems: [] });
+        }
+        const onDisk = new Set(files);
+        const listed = new Set<string>();
+        for (const t of allTables(view.state)) {
+          const f = join(path, 'sst', sstFileName(t.file));
+          listed.add(f);
+          if (!onDisk.has(f)) {
+            checked++;
+            bad++;
+            emit({ file: f, ok: false, problems: [{ offset: 0, what: `listed in the manifest (level ${t.level}) but missing` }] });
+          }
+        }
+        for (const f of files) {
+          if (!listed.has(f) && f.startsWith(join(path, 'sst') + '/')) ctx.note(`warning: orphan table ${f} (not in the manifest; startup deletes it)`);
+        }
+      }
       if (dir) {
         // A data dir's commit log: §2 recovery rules per segment; a torn newest tail is only a warning.
         const logDir = join(path, 'commitlog');

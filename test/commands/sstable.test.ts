@@ -245,3 +245,54 @@ describe('pairdb sstable verify', () => {
     expect((await pairdb(['sstable', 'verify', join(tmp.dir, 'none')])).code).toBe(3);
   });
 });
+
+describe('pairdb sstable on a data dir with a manifest', () => {
+  async function dataDir(): Promise<{ dir: string; t1: string; t2: string }> {
+    const { Manifest } = await import('../../src/core/engine/manifest.js');
+    const dir = join(tmp.dir, 'data');
+    mkdirSync(join(dir, 'sst'), { recursive: true });
+    const { manifest } = await Manifest.open(dir, fs);
+    const metas = [];
+    const paths: string[] = [];
+    for (const level of [0, 2]) {
+      const n = manifest.nextFileNumber();
+      const info = await writeTable(fs, join(dir, 'sst'), n, entries(), { level: 0 });
+      paths.push(info.path);
+      const p = info.properties;
+      metas.push({ file: n, level, size: info.size, minKey: p.min_key, maxKey: p.max_key, keys: p.keys, tombstones: p.tombstones, oldestTombstoneTs: p.oldest_tombstone_ts });
+    }
+    await manifest.commit({ reason: 'flush', add: metas, logStart: 3 });
+    await manifest.close();
+    return { dir, t1: paths[0]!, t2: paths[1]! };
+  }
+
+  it('inspect FILE gives manifest_level, inspect DIR the manifest levels and counters', async () => {
+    const { dir, t2 } = await dataDir();
+    const one = JSON.parse((await pairdb(['sstable', 'inspect', t2, '-o', 'json'])).out) as Record<string, unknown>;
+    // Written with properties level 0, placed at level 2 by the manifest: the manifest wins.
+    expect(one.manifest_level).toBe(2);
+    const r = await pairdb(['sstable', 'inspect', dir, '-o', 'json']);
+    expect(r.code).toBeUndefined();
+    const rep = JSON.parse(r.out) as { levels: { level: number; tables: number; target_bytes: number | null }[]; log_start: number; next_file: number };
+    expect(rep.levels.map((l) => [l.level, l.tables, l.target_bytes])).toEqual([
+      [0, 1, null],
+      [2, 1, 2560 * 1024 * 1024],
+    ]);
+    expect(rep.log_start).toBe(3);
+    expect(rep.next_file).toBeGreaterThan(2);
+  });
+
+  it('verify DIR checks the manifest and reports a listed table that is missing (exit 7)', async () => {
+    const { dir, t1 } = await dataDir();
+    const ok = await pairdb(['sstable', 'verify', dir, '-o', 'json']);
+    expect(ok.code).toBeUndefined();
+    expect(jsonLines(ok.out).at(-1)).toEqual({ verified: 3, corrupt: 0 });
+    const { unlinkSync } = await import('node:fs');
+    unlinkSync(t1);
+    const r = await pairdb(['sstable', 'verify', dir, '-o', 'json']);
+    expect(r.code).toBe(7);
+    const missing = jsonLines(r.out).find((l) => l.file === t1)!;
+    expect(missing).toMatchObject({ ok: false });
+    expect(jsonLines(r.out).at(-1)).toEqual({ verified: 3, corrupt: 1 });
+  });
+});

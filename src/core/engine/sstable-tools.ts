@@ -3,6 +3,18 @@ import { basename, dirname, join } from 'node:path';
 import { PairdbError } from '../errors.js';
 import { bloomFpRate } from './bloom.js';
 import { versionJson } from './commit-log-dump.js';
+import { HEADER_SIZE, RECORD_HEADER_SIZE, readRecordAt } from './commit-log-format.js';
+import {
+  type ManifestState,
+  RECORD_EDIT,
+  RECORD_SNAPSHOT,
+  applyEdit,
+  checkManifestHeader,
+  decodeEdit,
+  decodeSnapshot,
+  manifestFileName,
+  parseCurrentFile,
+} from './manifest-format.js';
 import { type FileSystem, errnoCode, readWholeFile } from './file-system.js';
 import {
   BLOCK_BLOOM,
@@ -237,8 +249,8 @@ export interface LevelSummary {
 }
 
 /**
- * Per-level summary of tables for `inspect DIR`. Levels come from each table's properties (its level at write time)
- * until the manifest reader lands; score(L0) = tables / 4, score(Ln) = bytes / target (§6).
+ * Per-level summary of tables for `inspect DIR` (levels from the manifest, or from each table's write-time level when
+ * the dir has none); score(L0) = tables / 4, score(Ln) = bytes / target (§6).
  */
 export function summarizeLevels(tables: { level: number; size: number; minKey: string; maxKey: string }[]): LevelSummary[] {
   const byLevel = new Map<number, LevelSummary>();
@@ -262,4 +274,80 @@ export function dataDirOf(path: string): string | undefined {
   if (parseSstFileName(basename(path)) === undefined) return undefined;
   const parent = dirname(path);
   return basename(parent) === 'sst' ? dirname(parent) : undefined;
+}
+
+/** A data dir's committed table set, read without LOCK and without changing anything (tools only). */
+export interface ManifestView {
+  readonly file: string;
+  readonly state: ManifestState;
+  /** Why replay stopped early (a torn or corrupt record), if it did. */
+  readonly problem: { offset: number; what: string } | undefined;
+}
+
+/**
+ * Reads CURRENT and replays its manifest read-only (§5). Undefined when `dataDir` has no CURRENT (not a data dir).
+ * Replay stops at the first bad record: a torn tail is an uncommitted edit, so the state up to it is what a start
+ * would see; the record is reported in `problem` with `torn` true when nothing valid follows it.
+ * Throws CORRUPT_FILE when CURRENT, the header or the SNAPSHOT cannot be read.
+ */
+export async function readManifestView(fs: FileSystem, dataDir: string): Promise<(ManifestView & { torn: boolean }) | undefined> {
+  let current: Buffer;
+  try {
+    current = await readWholeFile(fs, join(dataDir, 'CURRENT'));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  const n = parseCurrentFile(current);
+  if (n === undefined) throw new PairdbError('CORRUPT_FILE', `${join(dataDir, 'CURRENT')}: not "MANIFEST-<20 digits>\\n"`);
+  const file = join(dataDir, manifestFileName(n));
+  let buf: Buffer;
+  try {
+    buf = await readWholeFile(fs, file);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new PairdbError('CORRUPT_FILE', `${file}: named by CURRENT but missing`);
+    throw err;
+  }
+  const bad = checkManifestHeader(buf, n);
+  if (bad) throw new PairdbError('CORRUPT_FILE', `manifest corruption: ${file} offset 0 (${bad})`);
+  let state: ManifestState | undefined;
+  let off = HEADER_SIZE;
+  let problem: { offset: number; what: string } | undefined;
+  while (off < buf.length) {
+    const rec = readRecordAt(buf, off);
+    if (!rec) {
+      problem = { offset: off, what: 'bad record' };
+      break;
+    }
+    const payload = buf.subarray(off + RECORD_HEADER_SIZE, rec.end);
+    try {
+      if (state === undefined) {
+        if (rec.type !== RECORD_SNAPSHOT) throw new Error('first record is not a SNAPSHOT');
+        state = decodeSnapshot(payload);
+      } else {
+        if (rec.type !== RECORD_EDIT) throw new Error('SNAPSHOT after the first record');
+        state = applyEdit(state, decodeEdit(payload), (m) => new Error(m));
+      }
+    } catch (err) {
+      throw new PairdbError('CORRUPT_FILE', `manifest corruption: ${file} offset ${off} (${(err as Error).message})`);
+    }
+    off = rec.end;
+  }
+  if (state === undefined) throw new PairdbError('CORRUPT_FILE', `manifest corruption: ${file} offset ${HEADER_SIZE} (no SNAPSHOT)`);
+  let torn = true;
+  if (problem) {
+    for (let at = problem.offset + 1; at + RECORD_HEADER_SIZE <= buf.length; at++) {
+      if (readRecordAt(buf, at)) {
+        torn = false;
+        break;
+      }
+    }
+  }
+  return { file, state, problem, torn };
+}
+
+/** The level `fileNumber` has in `state`, or null. */
+export function levelInManifest(state: ManifestState, fileNumber: number): number | null {
+  for (const [level, tables] of state.tables) if (tables.some((t) => t.file === fileNumber)) return level;
+  return null;
 }
