@@ -177,7 +177,17 @@ export class SSTableWriter {
     writeWriteIds(widsBuf, 0, wids);
     const size = entrySize(ckey.length, set.length, widsBuf.length);
 
-    if (this.#blockLen > 0 && this.#blockLen + size > this.#blockBytes) await this.#closeBlock();
+    if (this.#blockLen > 0 && this.#blockLen + size > this.#blockBytes) {
+      try {
+        await this.#closeBlock();
+      } catch (err) {
+        // An I/O error leaves a partial temp file: the writer is unusable, the temp file goes.
+        this.#state = 'failed';
+        await this.#fs.close(this.#fd).catch(() => undefined);
+        await this.#fs.unlink(this.tmpPath).catch(() => undefined);
+        throw err;
+      }
+    }
     if (this.#blockLen + size + BLOCK_TRAILER_SIZE > this.#block.length) {
       // Only an empty block gets here (a big entry alone): grow, and shrink back after it.
       this.#block = Buffer.allocUnsafe(size + BLOCK_TRAILER_SIZE);

@@ -172,6 +172,18 @@ describe('SSTable writer rules', () => {
     expect(readdirSync(tmp.dir)).toEqual([]);
   });
 
+  it('an I/O error inside add() fails the writer for good and removes the temp file', async () => {
+    const ffs = new FaultFileSystem();
+    ffs.failAt('write', 1, 'EIO');
+    const w = await SSTableWriter.create({ fs: ffs, path: join(tmp.dir, '00000000000000000009.sst'), fileNumber: 9, blockBytes: 64, bufferBytes: 64 });
+    let err: unknown;
+    for (let i = 0; i < 100 && !err; i++) err = await w.add(ckey('t', `k${String(i).padStart(3, '0')}`), [ver({})]).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('EIO');
+    await expectCode(w.add(ckey('t', 'z'), [ver({})]), 'INTERNAL_ERROR');
+    await expectCode(w.finish(), 'INTERNAL_ERROR');
+    expect(readdirSync(tmp.dir)).toEqual([]);
+  });
+
   it('ENOSPC while writing fails the write and removes the temp file', async () => {
     const ffs = new FaultFileSystem();
     ffs.enospcAfter(1000);
