@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { localClusterNodeFlags } from '../core/config/local-cluster-node-flags.js';
 import { CoordinatorClient } from '../core/rpc/clients.js';
 
 /**
@@ -28,7 +30,7 @@ export interface LocalClusterOptions {
   gatewayArgs?: string[];
   /** Extra flags for every storage node (e.g. `--commitlog-sync periodic`). */
   storageArgs?: string[];
-  /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS); default: those `pairdb up` uses. */
   nodeArgs?: string[];
 }
 
@@ -93,7 +95,15 @@ export class LocalCluster {
   readonly #opts: Required<LocalClusterOptions>;
 
   constructor(opts: LocalClusterOptions) {
-    this.#opts = { nodes: 3, storageEngine: 'lsm', gatewayArgs: [], storageArgs: [], nodeArgs: [], ...opts };
+    const nodes = opts.nodes ?? 3;
+    this.#opts = {
+      nodes,
+      storageEngine: 'lsm',
+      gatewayArgs: [],
+      storageArgs: [],
+      nodeArgs: localClusterNodeFlags(nodes + 2, availableParallelism()),
+      ...opts,
+    };
   }
 
   get gatewayUrl(): string {

@@ -2,12 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { Agent, request } from 'undici';
 import { PairdbError, isErrorCode } from '../core/errors.js';
+import { localClusterNodeFlags } from '../core/config/local-cluster-node-flags.js';
 import { EXIT } from '../core/exit-codes.js';
 import { CoordinatorClient } from '../core/rpc/clients.js';
 import { parseIntArg } from './output/args.js';
@@ -191,13 +193,21 @@ class Child {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   readonly #log: WriteStream;
 
-  constructor(name: string, tag: string, args: string[], logPath: string, env: NodeJS.ProcessEnv, show: (child: Child, line: string) => void) {
+  constructor(
+    name: string,
+    tag: string,
+    args: string[],
+    logPath: string,
+    env: NodeJS.ProcessEnv,
+    show: (child: Child, line: string) => void,
+    nodeFlags: readonly string[] = [],
+  ) {
     this.name = name;
     this.tag = tag;
     this.#log = createWriteStream(logPath, { flags: 'a' });
     // detached: a terminal's Ctrl-C goes to the whole foreground process group; the children must instead be
     // stopped one by one in order (gateway, coordinator, storage), so they get their own group.
-    this.proc = spawn(process.execPath, [BIN_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = spawn(process.execPath, [...nodeFlags, BIN_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const onLine = (line: string): void => {
       this.#log.write(`${line}\n`);
       this.lines.push(line);
@@ -322,6 +332,7 @@ export class LocalCluster {
       storage: [],
     };
     const show = (c: Child, line: string): void => this.#show(c, line);
+    const nodeFlags = localClusterNodeFlags(o.nodes + 2, availableParallelism());
     let tenantCreated: UpDisplay['tenantCreated'] = null;
     try {
       this.#checkInterrupted();
@@ -329,7 +340,7 @@ export class LocalCluster {
       for (let i = 1; i <= o.nodes; i++) {
         const id = `s${i}`;
         const args = ['storage', '--node-id', id, '--data-dir', `${dd}/storage/${id}`, '--host', '127.0.0.1', '--port', String(o.grpcPort + i), '--admin-port', String(o.adminPort + 1 + i)];
-        const child = new Child(`storage ${id}`, id, args, `${dd}/logs/${id}.log`, env, show);
+        const child = new Child(`storage ${id}`, id, args, `${dd}/logs/${id}.log`, env, show, nodeFlags);
         this.#watch(child);
         this.#storage.push(child);
         this.#state.storage.push({ node_id: id, address: `127.0.0.1:${o.grpcPort + i}`, admin_port: o.adminPort + 1 + i, pid: child.pid });
@@ -339,7 +350,7 @@ export class LocalCluster {
 
       // 2. The coordinator, ready once its gRPC health says SERVING.
       const coordArgs = ['coordinator', '--node-id', 'c1', '--data-dir', `${dd}/coordinator`, '--host', '127.0.0.1', '--port', String(o.grpcPort), '--admin-port', String(o.adminPort + 1)];
-      this.#coordinator = new Child('coordinator c1', 'c1', coordArgs, `${dd}/logs/coordinator.log`, env, show);
+      this.#coordinator = new Child('coordinator c1', 'c1', coordArgs, `${dd}/logs/coordinator.log`, env, show, nodeFlags);
       this.#watch(this.#coordinator);
       this.#state.coordinator.pid = this.#coordinator.pid;
       this.#writeState();
@@ -365,7 +376,7 @@ export class LocalCluster {
 
       // 4. The gateway, ready once /ready answers 200 (it has probed the coordinator).
       const gwArgs = ['gateway', '--host', '127.0.0.1', '--port', String(o.port), '--admin-port', String(o.adminPort), '--coordinators', `127.0.0.1:${o.grpcPort}`];
-      this.#gateway = new Child('gateway', 'gateway', gwArgs, `${dd}/logs/gateway.log`, env, show);
+      this.#gateway = new Child('gateway', 'gateway', gwArgs, `${dd}/logs/gateway.log`, env, show, nodeFlags);
       this.#watch(this.#gateway);
       this.#state.gateway.pid = this.#gateway.pid;
       this.#writeState();
