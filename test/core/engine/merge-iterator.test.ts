@@ -13,9 +13,14 @@ import {
   withoutExpiredTombstones,
 } from '../../../src/core/engine/tombstone-purge.js';
 import type { WriteIdEntry } from '../../../src/core/engine/write-ids.js';
+import { NodeFileSystem } from '../../../src/core/engine/file-system.js';
+import { Memtable } from '../../../src/core/engine/memtable.js';
+import { SSTableReader } from '../../../src/core/engine/sstable-reader.js';
+import { writeSSTable } from '../../../src/core/engine/sstable-writer.js';
+import { join } from 'node:path';
 import { type Version, reduce } from '../../../src/core/model/version.js';
-import { encs, ver } from './helpers.js';
-import { ckey, prng } from './sstable-helpers.js';
+import { encs, tempDir, ver } from './helpers.js';
+import { ckey, prng, writeTable } from './sstable-helpers.js';
 
 const NOW = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -193,6 +198,42 @@ describe('mergeIterator', () => {
       break;
     }
     expect(closed.sort()).toEqual([0, 1]);
+  });
+});
+
+describe('mergeIterator over real SSTables and a memtable', () => {
+  it('a compaction of three tables and a memtable writes a table equal to the model', async () => {
+    const fs = new NodeFileSystem();
+    const tmp = tempDir();
+    const readers: SSTableReader[] = [];
+    try {
+      const { sources, model } = randomSources(77);
+      while (sources.length < 4) sources.push([]);
+      const mem = new Memtable(prng(1));
+      for (const e of sources[0]!) {
+        const s = e.ckey.indexOf(0);
+        mem.merge(e.ckey.toString('utf8', 0, s), e.ckey.toString('utf8', s + 1), e.versions, [], NOW);
+      }
+      for (let i = 1; i < sources.length; i++) {
+        if (sources[i]!.length === 0) continue;
+        const info = await writeTable(fs, tmp.dir, i, sources[i]!.map((e) => ({ ckey: e.ckey, versions: e.versions, wids: [] })), { blockBytes: 256 });
+        readers.push(await SSTableReader.open(fs, info.path));
+      }
+      expect(readers.length).toBeGreaterThanOrEqual(2); // the seed gives several overlapping tables
+      const out = join(tmp.dir, `${'9'.padStart(20, '0')}.sst`);
+      await writeSSTable(
+        { fs, path: out, fileNumber: 9, createdMs: NOW, engine: 'pairdb/test', reason: 'compaction', level: 1 },
+        mergeIterator([mem, ...readers.map((r) => r.entries())], { nowMs: NOW }),
+      );
+      const merged = await SSTableReader.open(fs, out);
+      readers.push(merged);
+      const got: MergedEntry[] = [];
+      for await (const e of merged.entries()) got.push(e);
+      expectEqualsModel(got, model);
+    } finally {
+      for (const r of readers) await r.close();
+      tmp.cleanup();
+    }
   });
 });
 
