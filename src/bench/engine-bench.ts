@@ -1,0 +1,279 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as hdr from 'hdr-histogram-js';
+import { StorageEngine } from '../core/engine/engine.js';
+import { silentLogger } from '../core/observability/logger.js';
+import type { Version } from '../core/model/version.js';
+
+/**
+ * `npm run bench:engine` (storage-engine.md §12): the pairDB engine against classic-level (LevelDB), each workload
+ * in a fresh child process per engine on the same file system, alternating which engine goes first, repeated, and
+ * reported as medians and ratios pairDB ÷ classic-level.
+ *
+ * Workloads so far: sync and no-sync writes (fill sequential, fill random, overwrite random) at 1, 16 and 64
+ * writers, then uniform and hot (Zipf 0.99) reads after reopen. Compaction and its workloads join when the engine
+ * has SSTables (issue 3). Defaults are sized for a quick run; `--keys 1000000 --max-seconds 60 --reps 3` is the
+ * spec's size.
+ */
+
+type EngineName = 'pairdb' | 'classic-level';
+type Workload = 'fillseq' | 'fillrandom' | 'overwrite' | 'readuniform' | 'readhot';
+
+interface WorkerConfig {
+  engine: EngineName;
+  workload: Workload;
+  sync: boolean;
+  writers: number;
+  keys: number;
+  valueSize: number;
+  maxSeconds: number;
+  seed: number;
+  dir: string;
+}
+
+interface WorkerResult {
+  ops: number;
+  opsPerSec: number;
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  peakRssMiB: number;
+  diskBytes: number;
+}
+
+const TENANT = 'bench';
+
+function keyOf(i: number): string {
+  return `k${String(i).padStart(16, '0')}`;
+}
+
+/** A seeded permutation of 0..n-1 (affine map with a multiplier coprime to n). */
+function permutation(n: number, seed: number): (i: number) => number {
+  let a = (seed * 2654435761) % n || 1;
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  while (gcd(a, n) !== 1) a = (a + 1) % n || 1;
+  const c = (seed * 40503) % n;
+  return (i) => Number((BigInt(i) * BigInt(a) + BigInt(c)) % BigInt(n));
+}
+
+/** Seeded xorshift32, for values and Zipf draws. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+}
+
+/** Zipf(s) over 0..n-1 by inverse CDF on a precomputed table (rank 0 hottest), scattered by a permutation. */
+function zipf(n: number, s: number, random: () => number, scatter: (i: number) => number): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    sum += 1 / Math.pow(i + 1, s);
+    cdf[i] = sum;
+  }
+  return () => {
+    const u = random() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return scatter(lo);
+  };
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+interface BenchStore {
+  put(i: number, value: Buffer): Promise<void>;
+  get(i: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function openStore(cfg: WorkerConfig): Promise<BenchStore> {
+  if (cfg.engine === 'pairdb') {
+    const engine = await StorageEngine.open({ dataDir: cfg.dir, logger: silentLogger(), commitlogSync: cfg.sync ? 'batch' : 'periodic' });
+    let counter = Date.now() * 1000;
+    return {
+      put: async (i, value) => {
+        // A one-entry clock, as the spec's benchmark fixes; an internal purpose, so no client caps apply.
+        const ht = ++counter;
+        const v: Version = { clock: [{ actor: 'c1', counter: ht }], value, tombstone: false, lww: true, timestampMs: Math.floor(ht / 1000), writerId: 'c1', writeId: Buffer.alloc(0) };
+        await engine.writeVersions(TENANT, keyOf(i), [v], { purpose: 'STREAM' });
+      },
+      get: async (i) => engine.get(TENANT, keyOf(i)),
+      close: () => engine.close(),
+    };
+  }
+  const { ClassicLevel } = await import('classic-level');
+  const db = new ClassicLevel<Buffer, Buffer>(cfg.dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', cacheSize: 64 * 1024 * 1024 });
+  await db.open();
+  const ckey = (i: number): Buffer => Buffer.from(`${TENANT}\u0000${keyOf(i)}`, 'utf8');
+  return {
+    put: (i, value) => db.put(ckey(i), value, { sync: cfg.sync }),
+    get: (i) => db.get(ckey(i)),
+    close: () => db.close(),
+  };
+}
+
+async function worker(cfg: WorkerConfig): Promise<WorkerResult> {
+  const random = rng(cfg.seed);
+  const values = Array.from({ length: 64 }, () => {
+    const b = Buffer.allocUnsafe(cfg.valueSize);
+    for (let i = 0; i < b.length; i++) b[i] = Math.floor(random() * 256);
+    return b;
+  });
+  const perm = permutation(cfg.keys, cfg.seed);
+  const reads = cfg.workload === 'readuniform' || cfg.workload === 'readhot';
+  if (reads || cfg.workload === 'overwrite') {
+    // Preload every key, then reopen so reads start from what is on disk.
+    const pre = await openStore({ ...cfg, sync: false });
+    for (let i = 0; i < cfg.keys; i += 256) {
+      const batch: Promise<void>[] = [];
+      for (let j = i; j < Math.min(cfg.keys, i + 256); j++) batch.push(pre.put(j, values[j % values.length]!));
+      await Promise.all(batch);
+    }
+    await pre.close();
+  }
+  const store = await openStore(cfg);
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const hot = zipf(cfg.keys, 0.99, random, perm);
+  const target = cfg.keys;
+  let next = 0;
+  let peakRss = process.memoryUsage().rss;
+  const started = performance.now();
+  const endAt = started + cfg.maxSeconds * 1000;
+  const one = async (): Promise<void> => {
+    while (next < target && performance.now() < endAt) {
+      const n = next++;
+      const t0 = performance.now();
+      if (cfg.workload === 'fillseq') await store.put(n, values[n % values.length]!);
+      else if (cfg.workload === 'fillrandom' || cfg.workload === 'overwrite') await store.put(perm(n), values[n % values.length]!);
+      else if (cfg.workload === 'readuniform') await store.get(perm(n));
+      else await store.get(hot());
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+      if ((n & 4095) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }
+  };
+  await Promise.all(Array.from({ length: cfg.writers }, one));
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  const result: WorkerResult = {
+    ops: next,
+    opsPerSec: next / seconds,
+    p50Us: histogram.getValueAtPercentile(50),
+    p99Us: histogram.getValueAtPercentile(99),
+    p999Us: histogram.getValueAtPercentile(99.9),
+    peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 1048576),
+    diskBytes: dirBytes(cfg.dir),
+  };
+  histogram.destroy();
+  return result;
+}
+
+function runWorker(cfg: WorkerConfig): WorkerResult {
+  const self = fileURLToPath(import.meta.url);
+  const res = spawnSync(process.execPath, [self, '--worker', JSON.stringify(cfg)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (res.status !== 0) throw new Error(`${cfg.engine} ${cfg.workload} failed: ${res.stderr || res.stdout}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as WorkerResult;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      worker: { type: 'string' },
+      keys: { type: 'string', default: '100000' },
+      'value-size': { type: 'string', default: '100' },
+      'max-seconds': { type: 'string', default: '10' },
+      reps: { type: 'string', default: '1' },
+      writers: { type: 'string', default: '1,16,64' },
+      only: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (values.worker) {
+    process.stdout.write(`${JSON.stringify(await worker(JSON.parse(values.worker) as WorkerConfig))}\n`);
+    return;
+  }
+  const keys = Number(values.keys);
+  const reps = Number(values.reps);
+  const writerCounts = values.writers!.split(',').map(Number);
+  const plan: Array<{ name: string; workload: Workload; sync: boolean; writers: number; keys: number }> = [];
+  for (const sync of [true, false]) {
+    for (const workload of ['fillseq', 'fillrandom', 'overwrite'] as const) {
+      for (const writers of writerCounts) {
+        // Sync writes at one writer are bounded by the disk's fsync rate: cap their count.
+        plan.push({ name: `${workload} ${sync ? 'sync' : 'nosync'} w=${writers}`, workload, sync, writers, keys: sync && writers === 1 ? Math.min(keys, 20_000) : keys });
+      }
+    }
+  }
+  plan.push({ name: 'readuniform r=16', workload: 'readuniform', sync: false, writers: 16, keys });
+  plan.push({ name: 'readhot r=16', workload: 'readhot', sync: false, writers: 16, keys });
+  const selected = values.only ? plan.filter((p) => p.name.includes(values.only!)) : plan;
+  const rows: Array<{ name: string; pairdb: WorkerResult; classic: WorkerResult; ratio: number; p99Ratio: number }> = [];
+  process.stderr.write(`bench:engine: ${keys} keys × ${values['value-size']} B, ≤ ${values['max-seconds']} s per run, ${reps} repetition(s), medians\n`);
+  for (const [i, p] of selected.entries()) {
+    const results: Record<EngineName, WorkerResult[]> = { pairdb: [], 'classic-level': [] };
+    for (let r = 0; r < reps; r++) {
+      const order: EngineName[] = (i + r) % 2 === 0 ? ['pairdb', 'classic-level'] : ['classic-level', 'pairdb'];
+      for (const engine of order) {
+        const dir = mkdtempSync(join(tmpdir(), `pairdb-bench-engine-${engine}-`));
+        try {
+          results[engine].push(
+            runWorker({ engine, workload: p.workload, sync: p.sync, writers: p.writers, keys: p.keys, valueSize: Number(values['value-size']), maxSeconds: Number(values['max-seconds']), seed: 42 + r, dir }),
+          );
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    const med = (e: EngineName): WorkerResult => {
+      const rs = results[e];
+      return { ...rs[0]!, opsPerSec: median(rs.map((x) => x.opsPerSec)), p99Us: median(rs.map((x) => x.p99Us)), p50Us: median(rs.map((x) => x.p50Us)), p999Us: median(rs.map((x) => x.p999Us)) };
+    };
+    const pairdb = med('pairdb');
+    const classic = med('classic-level');
+    const row = { name: p.name, pairdb, classic, ratio: pairdb.opsPerSec / classic.opsPerSec, p99Ratio: pairdb.p99Us / classic.p99Us };
+    rows.push(row);
+    process.stderr.write(
+      `${p.name.padEnd(26)} pairdb ${pairdb.opsPerSec.toFixed(0).padStart(8)} ops/s p99 ${(pairdb.p99Us / 1000).toFixed(2).padStart(7)} ms  ` +
+        `classic-level ${classic.opsPerSec.toFixed(0).padStart(8)} ops/s p99 ${(classic.p99Us / 1000).toFixed(2).padStart(7)} ms  ratio ${row.ratio.toFixed(2)}\n`,
+    );
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else {
+    process.stdout.write(`${'WORKLOAD'.padEnd(26)} ${'RATIO'.padStart(6)} ${'P99 RATIO'.padStart(9)} ${'PAIRDB RSS'.padStart(10)} ${'DISK RATIO'.padStart(10)}\n`);
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.name.padEnd(26)} ${r.ratio.toFixed(2).padStart(6)} ${r.p99Ratio.toFixed(2).padStart(9)} ${`${r.pairdb.peakRssMiB} MiB`.padStart(10)} ${(r.pairdb.diskBytes / Math.max(1, r.classic.diskBytes)).toFixed(2).padStart(10)}\n`,
+      );
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:engine failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
