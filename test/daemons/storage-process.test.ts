@@ -163,9 +163,56 @@ describe('pairdb storage (process)', () => {
     await expectAllFound(c, acked);
   });
 
+  it('flushes under load with a small --memtable-size, trims the log, and loses no acked write to SIGKILL', async () => {
+    const dataDir = join(tmp.dir, 's1');
+    const acked: string[] = [];
+    const sstCount = (): number => {
+      try {
+        return readdirSync(join(dataDir, 'sst')).filter((n) => n.endsWith('.sst')).length;
+      } catch {
+        return 0;
+      }
+    };
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const p = startStorage(dataDir, ['--memtable-size', '64KiB']);
+      const c = await connect(p);
+      await expectAllFound(c, acked);
+      const tablesBefore = sstCount();
+      let stop = false;
+      const writers = Array.from({ length: 16 }, async (_, w) => {
+        for (let i = 0; !stop; i++) {
+          const key = `f${cycle}-w${w}-${i}`;
+          try {
+            await put(c, key, `${key}-${'x'.repeat(100)}`);
+            acked.push(key);
+          } catch {
+            return; // the process died: this write is not acked
+          }
+        }
+      });
+      // Kill once this run has flushed at least twice (while writes are still in flight).
+      const until = Date.now() + 20_000;
+      while (sstCount() < tablesBefore + 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(sstCount()).toBeGreaterThanOrEqual(tablesBefore + 2);
+      p.child.kill('SIGKILL');
+      await p.exited;
+      stop = true;
+      await Promise.all(writers);
+      c.close();
+    }
+    const last = startStorage(dataDir, ['--memtable-size', '64KiB']);
+    const c = await connect(last);
+    await expectAllFound(c, acked);
+    // Flushed segments were trimmed: only the unflushed ones (≤ 2 at the kill) and the new one remain.
+    const segments = readdirSync(join(dataDir, 'commitlog')).filter((n) => n.endsWith('.log'));
+    expect(segments.length).toBeLessThanOrEqual(3);
+    expect(sstCount()).toBeGreaterThanOrEqual(4);
+  });
+
   it('refuses to start on commit-log corruption with exit 7 and CORRUPT_FILE', async () => {
     const dataDir = join(tmp.dir, 's1');
-    const p = startStorage(dataDir);
+    // No flush on shutdown: the records must stay in the commit log for this test to corrupt them.
+    const p = startStorage(dataDir, ['--flush-on-shutdown', 'false']);
     const c = await connect(p);
     await put(c, 'a', 'first');
     await put(c, 'b', 'second');
