@@ -206,7 +206,9 @@ describe('pairdb storage (process)', () => {
     // Flushed segments were trimmed: only the unflushed ones (≤ 2 at the kill) and the new one remain.
     const segments = readdirSync(join(dataDir, 'commitlog')).filter((n) => n.endsWith('.log'));
     expect(segments.length).toBeLessThanOrEqual(3);
-    expect(sstCount()).toBeGreaterThanOrEqual(4);
+    // Each cycle committed at least its first table (the second is written only after the first EDIT); a table
+    // published but not yet committed at the kill is an orphan the restart deletes.
+    expect(sstCount()).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses to start on commit-log corruption with exit 7 and CORRUPT_FILE', async () => {
