@@ -56,6 +56,9 @@ export interface EngineStats {
   readonly tables: number;
   readonly tableBytes: number;
   readonly l0Tables: number;
+  /** level → live tables and their bytes (levels with tables only). */
+  readonly levels: ReadonlyMap<number, { readonly tables: number; readonly bytes: number }>;
+  readonly blockCacheHitRate: number;
   readonly flushes: number;
   readonly writeStalls: number;
   readonly checksumFailures: number;
@@ -727,7 +730,12 @@ export class StorageEngine {
     let liveT = 0;
     let deadT = 0;
     let tableBytes = 0;
+    const levels = new Map<number, { tables: number; bytes: number }>();
     for (const h of this.#tables.all) {
+      const lv = levels.get(h.meta.level) ?? { tables: 0, bytes: 0 };
+      lv.tables++;
+      lv.bytes += h.meta.size;
+      levels.set(h.meta.level, lv);
       liveT += h.meta.keys - h.meta.tombstones;
       deadT += h.meta.tombstones;
       tableBytes += h.meta.size;
@@ -748,6 +756,8 @@ export class StorageEngine {
       tables: this.#tables.all.length,
       tableBytes,
       l0Tables: this.#tables.l0.length,
+      levels,
+      blockCacheHitRate: this.#blockCache.hitRate,
       flushes: this.#flushes,
       writeStalls: this.#stalls,
       checksumFailures: this.#checksumFailures,
