@@ -258,6 +258,8 @@ export class StorageEngine {
       },
       'storage engine opened',
     );
+    // A replayed memtable past the threshold flushes now, not at the first write.
+    engine.#maybeFlush();
     return engine;
   }
 
@@ -464,7 +466,13 @@ export class StorageEngine {
       throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
     }
     if (this.#stallWaiters.length > 0 || this.#stalled()) {
-      return this.#waitStall().then(() => this.writeVersions(tenantId, key, versions, opts));
+      return this.#waitStall().then(
+        () => this.writeVersions(tenantId, key, versions, opts),
+        (err: unknown) => {
+          this.#rejected++;
+          throw err;
+        },
+      );
     }
     const ckey = encodeCkey(tenantId, key);
     const gen = this.#tableGen;

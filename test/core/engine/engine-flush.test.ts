@@ -201,6 +201,19 @@ describe('StorageEngine flush', () => {
     }
   });
 
+  it('flushes a replayed memtable past the threshold right after open', async () => {
+    let e = await openEngine({ flushOnShutdown: false });
+    for (let i = 0; i < 100; i++) await e.write('acme', `k${i}`, v(i), { purpose: 'CLIENT' });
+    await e.close();
+    e = await openEngine({ memtableBytes: 4 * 1024 });
+    expect(e.replayReport.writes).toBe(100);
+    await waitUntil(() => e.stats().flushes === 1, 'flush after open');
+    expect(e.stats().l0Tables).toBe(1);
+    // Segments below log_start are unlinked right after the EDIT.
+    await waitUntil(() => segmentsIn(tmp.dir).every((n) => n >= e.manifestState.logStart), 'segment trim');
+    for (let i = 0; i < 100; i += 9) expect(encs(await e.get('acme', `k${i}`))).toEqual(encs([v(i)]));
+  });
+
   it('answers CHECKSUM_MISMATCH (never data) when a table data block is corrupted', async () => {
     let e = await openEngine();
     for (let i = 0; i < 20; i++) await e.write('acme', `k${i}`, v(i), { purpose: 'CLIENT' });
