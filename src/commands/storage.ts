@@ -17,6 +17,8 @@ interface StorageFlags {
   commitlogSync: string;
   commitlogSyncInterval: string;
   commitlogSegmentSize: string;
+  memtableSize: string;
+  flushOnShutdown: string;
   shutdownTimeout: string;
   logLevel: string;
   engine: string;
@@ -37,6 +39,11 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
   if (interval < 1) throw new PairdbError('USAGE', '--commitlog-sync-interval must be at least 1ms');
   const segment = parseSize(f.commitlogSegmentSize, '--commitlog-segment-size');
   if (segment < 64 * 1024) throw new PairdbError('USAGE', '--commitlog-segment-size must be at least 64KiB');
+  const memtable = parseSize(f.memtableSize, '--memtable-size');
+  if (memtable < 64 * 1024) throw new PairdbError('USAGE', '--memtable-size must be at least 64KiB');
+  if (f.flushOnShutdown !== 'true' && f.flushOnShutdown !== 'false') {
+    throw new PairdbError('USAGE', `invalid --flush-on-shutdown ${JSON.stringify(f.flushOnShutdown)} (true or false)`);
+  }
   const adminPort = parsePort(f.adminPort, '--admin-port');
   return {
     nodeId: f.nodeId,
@@ -48,6 +55,8 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
     commitlogSync: f.commitlogSync,
     commitlogSyncIntervalMs: interval,
     commitlogSegmentBytes: segment,
+    memtableBytes: memtable,
+    flushOnShutdown: f.flushOnShutdown === 'true',
     shutdownTimeoutMs: parseDuration(f.shutdownTimeout, '--shutdown-timeout'),
     engine: f.engine,
   };
@@ -65,6 +74,8 @@ export function storageCommand(): Command {
     .addOption(flag('--commitlog-sync <mode>', 'batch: group commit, ack after fsync; periodic: fsync every interval', 'batch'))
     .addOption(flag('--commitlog-sync-interval <duration>', 'fsync interval in periodic mode', '1s'))
     .addOption(flag('--commitlog-segment-size <size>', 'commit-log segment size', '64MiB'))
+    .addOption(flag('--memtable-size <size>', 'memtable flush threshold; writes stall while a second flush would be needed', '64MiB'))
+    .addOption(flag('--flush-on-shutdown <bool>', 'flush the memtable to an SSTable on shutdown (true|false)', 'true'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))
     .addOption(flag('--engine <kind>', 'lsm (default) or echo (benchmark baseline: no storage)', 'lsm').hideHelp())

@@ -26,6 +26,10 @@ export interface StorageDaemonConfig {
   readonly commitlogSync: 'batch' | 'periodic';
   readonly commitlogSyncIntervalMs?: number;
   readonly commitlogSegmentBytes?: number;
+  /** Flush threshold of the active memtable (`--memtable-size`, default 64 MiB). */
+  readonly memtableBytes?: number;
+  /** Flush the memtable on stop (`--flush-on-shutdown`, default true). */
+  readonly flushOnShutdown?: boolean;
   /** `echo` (hidden, benchmark baseline): no engine; Write answers APPLIED at once, Read answers not found. */
   readonly engine?: 'lsm' | 'echo';
   readonly shutdownTimeoutMs?: number;
@@ -150,6 +154,8 @@ export class StorageDaemon {
         commitlogSync: cfg.commitlogSync,
         syncIntervalMs: cfg.commitlogSyncIntervalMs,
         segmentBytes: cfg.commitlogSegmentBytes,
+        memtableBytes: cfg.memtableBytes,
+        flushOnShutdown: cfg.flushOnShutdown,
         onFatal: (err) => this.#fatal(err),
       });
     } else {
@@ -317,18 +323,25 @@ export class StorageDaemon {
         this.#count('Read', 'OK');
         return Promise.resolve({ record: { tenant_id: req.tenant_id, key: req.key, versions: [], recent_writes: [] }, found: false });
       }
-      const versions = engine.get(req.tenant_id, req.key);
-      const wids = engine.recentWrites(req.tenant_id, req.key);
-      this.#count('Read', 'OK');
-      return Promise.resolve({
-        record: {
-          tenant_id: req.tenant_id,
-          key: req.key,
-          versions: versions.map(versionToWire),
-          recent_writes: wids.map((e) => ({ write_id: e.writeId, timestamp_ms: e.timestampMs })),
+      return engine.read(req.tenant_id, req.key).then(
+        ({ versions, wids }) => {
+          this.#count('Read', 'OK');
+          return {
+            record: {
+              tenant_id: req.tenant_id,
+              key: req.key,
+              versions: versions.map(versionToWire),
+              recent_writes: wids.map((e) => ({ write_id: e.writeId, timestamp_ms: e.timestampMs })),
+            },
+            found: versions.length > 0,
+          };
         },
-        found: versions.length > 0,
-      });
+        (err: unknown) => {
+          // A table checksum failure is CHECKSUM_MISMATCH (gRPC DATA_LOSS): never a partial answer (§7).
+          this.#count('Read', PairdbError.from(err).code);
+          throw err;
+        },
+      );
     } catch (err) {
       this.#count('Read', PairdbError.from(err).code);
       return Promise.reject(err);
@@ -356,12 +369,12 @@ export class StorageDaemon {
       memtable_bytes: String(s?.memtableBytes ?? 0),
       commitlog_bytes: String(s?.commitlogBytes ?? 0),
       commitlog_segments: s?.segments ?? 0,
-      sstables_per_level: {},
-      sstable_bytes: '0',
-      sstable_bytes_per_level: {},
+      sstables_per_level: Object.fromEntries([...(s?.levels ?? [])].map(([l, x]) => [l, x.tables])),
+      sstable_bytes: String(s?.tableBytes ?? 0),
+      sstable_bytes_per_level: Object.fromEntries([...(s?.levels ?? [])].map(([l, x]) => [l, String(x.bytes)])),
       cache_hit_rate: 0,
       row_cache_hit_rate: 0,
-      block_cache_hit_rate: 0,
+      block_cache_hit_rate: s?.blockCacheHitRate ?? 0,
       pending_compactions: 0,
       gc_grace_ms: String(10 * 24 * 3600 * 1000),
       disk_usage_percent: 0,

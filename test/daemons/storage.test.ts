@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FaultFileSystem } from '../../src/core/engine/fault-file-system.js';
 import { versionToWire } from '../../src/core/model/version-wire.js';
@@ -130,6 +132,27 @@ describe('StorageDaemon', () => {
     expect(read.record!.versions.map((x) => x.value.toString())).toEqual(['"durable"']);
     const again = await second.client.write(writeReq(versionToWire(v)), opts());
     expect(again.outcome).toBe('OUTCOME_DUPLICATE');
+  });
+
+  it('reports flushed tables in Stats and answers CHECKSUM_MISMATCH for a corrupted table block', async () => {
+    const first = await startDaemon();
+    for (let i = 0; i < 5; i++) await first.client.write(writeReq(versionToWire(ver({ ht: now() + i })), 'PURPOSE_CLIENT', `k${i}`), opts());
+    await first.daemon.engine!.flush();
+    const stats = await first.client.stats(opts());
+    expect(stats.sstables_per_level).toEqual({ 0: 1 });
+    expect(Number(stats.sstable_bytes)).toBeGreaterThan(64);
+    const found = await first.client.read({ tenant_id: 'acme', key: 'k3' }, opts());
+    expect(found.found).toBe(true);
+    first.client.close();
+    expect(await first.daemon.stop('restart')).toBe(true);
+    const sstDir = join(tmp.dir, 'sst');
+    const file = join(sstDir, readdirSync(sstDir).find((n) => n.endsWith('.sst'))!);
+    const buf = readFileSync(file);
+    buf[10] = buf[10]! ^ 0xff; // inside the only data block
+    writeFileSync(file, buf);
+    const second = await startDaemon();
+    const err = await second.client.read({ tenant_id: 'acme', key: 'k3' }, opts()).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('CHECKSUM_MISMATCH');
   });
 
   it('refuses a second daemon on the same data dir with DATA_DIR_LOCKED', async () => {

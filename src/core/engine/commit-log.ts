@@ -48,6 +48,11 @@ export interface CommitLogOptions {
   /** Called once when an fsync/fdatasync (or an unrecoverable write) fails; the log accepts nothing after it. */
   readonly onFatal: (err: Error) => void;
   readonly now?: () => number;
+  /**
+   * Hands out the number of every new segment (the manifest's shared next_file counter, §5). Default: the
+   * previous segment + 1 (standalone logs, tests).
+   */
+  readonly allocateSegment?: () => number;
 }
 
 export interface ReplayReport {
@@ -69,6 +74,12 @@ interface Job {
 }
 
 type State = 'open' | 'closing' | 'closed' | 'failed';
+
+/** A memtable switch requested with switchSegment(), run by the loop at the next batch boundary. */
+interface Switch {
+  readonly onSwitch: () => void;
+  readonly resolve: (segment: number | undefined) => void;
+}
 
 class DiskFull extends Error {}
 
@@ -108,8 +119,10 @@ export class CommitLog {
   readonly #apply: (w: LogWrite) => void;
   readonly #onFatal: (err: Error) => void;
   readonly #now: () => number;
+  readonly #allocate: (() => number) | undefined;
 
   #state: State = 'open';
+  #switches: Switch[] = [];
   #fd = -1;
   #segment = 0;
   #offset = HEADER_SIZE;
@@ -145,6 +158,11 @@ export class CommitLog {
     this.#apply = opts.apply;
     this.#onFatal = opts.onFatal;
     this.#now = opts.now ?? Date.now;
+    this.#allocate = opts.allocateSegment;
+  }
+
+  #nextSegmentNumber(): number {
+    return this.#allocate ? this.#allocate() : this.#segment + 1;
   }
 
   /**
@@ -210,6 +228,55 @@ export class CommitLog {
     return p;
   }
 
+  /**
+   * Memtable switch (§3): at the next batch boundary — every batch taken so far written and applied, no later one
+   * written yet — calls `onSwitch` synchronously (the engine swaps memtables there), then rotates to a new segment.
+   * Resolves with the new segment's number (the flush's log_start: every write applied after onSwitch lives in
+   * it or later), or undefined when the rotation failed without being fatal (ENOSPC: the writes stay in the
+   * current segment, so no segment may be trimmed for this switch). Never rejects.
+   */
+  switchSegment(onSwitch: () => void): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      if (this.#state === 'failed' || this.#state === 'closed') {
+        onSwitch();
+        resolve(undefined);
+        return;
+      }
+      this.#switches.push({ onSwitch, resolve });
+      if (!this.#running && !this.#scheduled) {
+        this.#scheduled = true;
+        queueMicrotask(this.#kick);
+      }
+    });
+  }
+
+  /**
+   * Unlinks every segment numbered below `n` (the manifest's log_start, once the edit raising it is durable, §2
+   * deletion) and fsyncs the directory. Never the active segment. Returns how many were removed.
+   */
+  async dropSegmentsBelow(n: number): Promise<number> {
+    const names = await this.#fs.readdir(this.#dir);
+    let removed = 0;
+    for (const name of names) {
+      const s = parseSegmentFileName(name);
+      if (s === undefined || s >= n || s === this.#segment) continue;
+      const path = join(this.#dir, name);
+      let size = 0;
+      try {
+        size = (await this.#fs.stat(path)).size;
+        await this.#fs.unlink(path);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') continue;
+        throw err;
+      }
+      removed++;
+      this.#olderBytes = Math.max(0, this.#olderBytes - size);
+      this.#segmentCount = Math.max(1, this.#segmentCount - 1);
+    }
+    if (removed > 0) await this.#fs.fsyncDir(this.#dir);
+    return removed;
+  }
+
   /** Drains queued writes, syncs (periodic mode), closes the segment. Appends after this fail. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
@@ -235,7 +302,7 @@ export class CommitLog {
   }
 
   #waitIdle(): Promise<void> {
-    if (!this.#running && !this.#scheduled && this.#queue.length === 0) return Promise.resolve();
+    if (!this.#running && !this.#scheduled && this.#queue.length === 0 && this.#switches.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -248,7 +315,11 @@ export class CommitLog {
 
   async #loop(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && this.#state !== 'failed') {
+      while ((this.#queue.length > 0 || this.#switches.length > 0) && this.#state !== 'failed') {
+        if (this.#switches.length > 0) {
+          await this.#switch(this.#switches.shift()!);
+          continue;
+        }
         if (this.#syncInFlight && this.#now() - this.#syncStartedAt > 2 * this.#interval) {
           // Periodic mode: a sync unfinished after 2 × interval holds appends (bounded loss window, §2).
           await this.#syncInFlight;
@@ -260,11 +331,32 @@ export class CommitLog {
     } catch (err) {
       this.#fatal(err as Error, []);
     } finally {
+      // A failed log still owes the engine its switch callbacks (the flush of what is already applied).
+      for (const sw of this.#switches.splice(0)) {
+        sw.onSwitch();
+        sw.resolve(undefined);
+      }
       this.#running = false;
       const idle = this.#idle;
       this.#idle = [];
       for (const f of idle) f();
     }
+  }
+
+  async #switch(sw: Switch): Promise<void> {
+    sw.onSwitch();
+    try {
+      await this.#rotate();
+    } catch (err) {
+      if (err instanceof DiskFull) {
+        this.#log.error({ segment: this.#segment }, 'commit log rotation for a memtable switch failed: no space left on device');
+        sw.resolve(undefined);
+        return;
+      }
+      sw.resolve(undefined);
+      throw this.#fatal(err as Error, []);
+    }
+    sw.resolve(this.#segment);
   }
 
   /** Takes queued jobs up to batchBytes (at least one), failing those whose deadline passed. */
@@ -437,7 +529,7 @@ export class CommitLog {
     const fs = this.#fs;
     const oldFd = this.#fd;
     const at = this.#offset;
-    const next = this.#segment + 1;
+    const next = this.#nextSegmentNumber();
     if (this.#mode === 'periodic' && this.#durableMark < at) await fs.fdatasync(oldFd);
     try {
       await writeFully(fs, oldFd, encodeRotateRecord(next), 0, ROTATE_RECORD_SIZE, at);
@@ -625,21 +717,21 @@ export class CommitLog {
     // Close the replayed chain with a ROTATE (unless it already ends with one) and start a new segment.
     let next: number;
     if (replayed === 0) {
-      next = numbers.length > 0 ? numbers[0]! : 1;
+      next = this.#allocate ? this.#allocate() : numbers.length > 0 ? numbers[0]! : 1;
       this.#olderBytes = 0;
     } else if (lastRotateTo !== undefined) {
       next = lastRotateTo;
     } else {
       const path = join(this.#dir, segmentFileName(this.#segment));
+      next = this.#nextSegmentNumber();
       const fd = await fs.open(path, 'r+');
       try {
-        await writeFully(fs, fd, encodeRotateRecord(this.#segment + 1), 0, ROTATE_RECORD_SIZE, this.#offset);
+        await writeFully(fs, fd, encodeRotateRecord(next), 0, ROTATE_RECORD_SIZE, this.#offset);
         await fs.fdatasync(fd);
       } finally {
         await fs.close(fd);
       }
       this.#olderBytes += ROTATE_RECORD_SIZE;
-      next = this.#segment + 1;
     }
     this.#fd = await this.#createSegment(next);
     this.#segment = next;

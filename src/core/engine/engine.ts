@@ -2,11 +2,16 @@ import { join } from 'node:path';
 import { PairdbError } from '../errors.js';
 import { type Version, reduce } from '../model/version.js';
 import type { Logger } from '../observability/logger.js';
+import { LruBlockCache } from './block-cache.js';
 import { CommitLog, type CommitLogSync, type ReplayReport } from './commit-log.js';
 import type { LogWrite } from './commit-log-format.js';
 import { DataDirLock, isPidAlive } from './data-dir-lock.js';
-import { type FileSystem, NodeFileSystem } from './file-system.js';
-import { type MergeHint, Memtable } from './memtable.js';
+import { type FileSystem, NodeFileSystem, errnoCode } from './file-system.js';
+import { Manifest, type ManifestState, type TableMeta } from './manifest.js';
+import { type MemEntry, type MergeHint, Memtable, encodeCkey } from './memtable.js';
+import { sstFileName } from './sstable-format.js';
+import { SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
+import { type SSTableEntry, writeSSTable } from './sstable-writer.js';
 import { NO_WRITE_IDS, WRITE_ID_TTL_MS, type WriteIdEntry, hasWriteId, mergeWriteIds } from './write-ids.js';
 
 /** Why a write arrives (rpc.md WritePurpose); only CLIENT writes are deduplicated by write id and capped. */
@@ -29,11 +34,16 @@ export interface WriteResult {
 }
 
 export interface EngineStats {
-  /** Keys with at least one live version. */
+  /**
+   * Keys with at least one live version. Approximate once tables exist: memtable keys plus each table's
+   * (keys − tombstones), so a key held by several sources is counted in each (no read of the tables).
+   */
   readonly keyCount: number;
-  /** Keys whose versions are all tombstones. */
+  /** Keys whose versions are all tombstones (approximate across tables, like keyCount). */
   readonly tombstoneCount: number;
+  /** Active + immutable memtable bytes. */
   readonly memtableBytes: number;
+  readonly immutableMemtableBytes: number;
   readonly commitlogBytes: number;
   readonly segments: number;
   readonly writesApplied: number;
@@ -42,6 +52,17 @@ export interface EngineStats {
   readonly commitlogBatches: number;
   readonly commitlogWrites: number;
   readonly commitlogSyncs: number;
+  /** Live SSTables (all levels) and their bytes. */
+  readonly tables: number;
+  readonly tableBytes: number;
+  readonly l0Tables: number;
+  /** level → live tables and their bytes (levels with tables only). */
+  readonly levels: ReadonlyMap<number, { readonly tables: number; readonly bytes: number }>;
+  readonly blockCacheHitRate: number;
+  readonly flushes: number;
+  readonly writeStalls: number;
+  readonly checksumFailures: number;
+  readonly logStart: number;
 }
 
 export interface StorageEngineOptions {
@@ -51,6 +72,14 @@ export interface StorageEngineOptions {
   readonly commitlogSync?: CommitLogSync;
   readonly syncIntervalMs?: number;
   readonly segmentBytes?: number;
+  /** Flush threshold of the active memtable (§3 memtable_bytes), default 64 MiB. */
+  readonly memtableBytes?: number;
+  /** Longest a write waits for a flush before failing SERVICE_UNAVAILABLE (§3), default 10 s. */
+  readonly writeStallTimeoutMs?: number;
+  /** Flush the active memtable on close (cli-and-ops.md flush-on-shutdown), default true. */
+  readonly flushOnShutdown?: boolean;
+  /** Shared block cache bytes (§7 block_cache_bytes), default 64 MiB. */
+  readonly blockCacheBytes?: number;
   /** Called once on an fsync/fdatasync failure (storage-engine.md §0: the process must exit 74). */
   readonly onFatal?: (err: Error) => void;
   readonly now?: () => number;
@@ -61,6 +90,11 @@ export interface StorageEngineOptions {
 
 /** Sibling cap of cluster.md §5 for CLIENT writes. */
 export const MAX_CLIENT_VERSIONS = 64;
+export const DEFAULT_MEMTABLE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_WRITE_STALL_TIMEOUT_MS = 10_000;
+export const DEFAULT_BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+/** Pause between attempts of a failed flush (ENOSPC, I/O error) while the engine is open. */
+const FLUSH_RETRY_MS = 1000;
 
 export type EngineStatus = 'open' | 'closing' | 'closed' | 'failed';
 
@@ -69,7 +103,35 @@ interface PendingWrite extends LogWrite {
   readonly hint?: MergeHint;
 }
 
+/** A key's contribution from the tables (§7 step 2), already Reduce-d. */
+interface TablePart {
+  readonly versions: readonly Version[];
+  readonly wids: readonly WriteIdEntry[];
+}
+
+/** One open table of the installed set. */
+interface TableHandle {
+  readonly meta: TableMeta;
+  readonly reader: SSTableReader;
+  readonly minKey: Buffer;
+  readonly maxKey: Buffer;
+}
+
+/** The installed table set: L0 newest first, L1+ each sorted by min key (disjoint ranges). Replaced, never mutated. */
+interface TableSet {
+  readonly l0: readonly TableHandle[];
+  readonly levels: readonly (readonly TableHandle[])[];
+  readonly all: readonly TableHandle[];
+}
+
+interface StallWaiter {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 const EMPTY: readonly Version[] = Object.freeze([]);
+const EMPTY_TABLES: TableSet = Object.freeze({ l0: [], levels: [], all: [] });
 
 /** A lone surrogate would encode to U+FFFD, so two different strings would share one ckey. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -83,35 +145,94 @@ function assertKey(tenantId: string, key: string): void {
   }
 }
 
+function handleOf(meta: TableMeta, reader: SSTableReader): TableHandle {
+  return { meta, reader, minKey: Buffer.from(meta.minKey, 'hex'), maxKey: Buffer.from(meta.maxKey, 'hex') };
+}
+
+function buildTableSet(l0: readonly TableHandle[], levels: readonly (readonly TableHandle[])[]): TableSet {
+  return Object.freeze({ l0, levels, all: [...l0, ...levels.flat()] });
+}
+
+function inRange(h: TableHandle, ckey: Buffer): boolean {
+  return Buffer.compare(ckey, h.minKey) >= 0 && Buffer.compare(ckey, h.maxKey) <= 0;
+}
+
+/** Reduce over several sources; returns a source unchanged when it is the only non-empty one. */
+function reduceSources(sources: readonly (readonly Version[] | undefined)[]): readonly Version[] {
+  let only: readonly Version[] | undefined;
+  let many = false;
+  for (const s of sources) {
+    if (!s || s.length === 0) continue;
+    if (only) many = true;
+    else only = s;
+  }
+  if (!only) return EMPTY;
+  if (!many) return only;
+  const all: Version[] = [];
+  for (const s of sources) if (s) all.push(...s);
+  return reduce(all);
+}
+
+function mergeWidSources(sources: readonly (readonly WriteIdEntry[] | undefined)[], nowMs: number): readonly WriteIdEntry[] {
+  let out: readonly WriteIdEntry[] = NO_WRITE_IDS;
+  for (const s of sources) {
+    if (!s || s.length === 0) continue;
+    out = out.length === 0 ? s : mergeWriteIds(out, s, nowMs);
+  }
+  return out;
+}
+
 /**
- * The storage engine of one node (storage-engine.md): commit log + memtable for now (SSTables come later, so all
- * segments are replayed at open). Lifecycle: `open()` takes LOCK and replays; `close()` drains, syncs and
+ * The storage engine of one node (storage-engine.md): commit log, active + immutable memtable, L0 tables written by
+ * flushes, and the manifest that names them. Lifecycle: `open()` follows §5 startup (LOCK, manifest, tables,
+ * orphans, replay of segments ≥ log_start, rollover); `close()` drains, flushes (flush-on-shutdown), syncs and
  * releases LOCK. Public methods check state and arguments, then do the work.
  */
 export class StorageEngine {
   readonly #opts: StorageEngineOptions;
-  readonly #memtable = new Memtable();
+  readonly #fs: FileSystem;
   readonly #now: () => number;
+  readonly #memtableBytes: number;
+  readonly #stallTimeoutMs: number;
+  readonly #blockCache: LruBlockCache;
+  #active = new Memtable();
+  #immutable: Memtable | undefined;
+  #tables: TableSet = EMPTY_TABLES;
+  /** Bumped whenever the table set changes, so a read that awaited tables can tell its snapshot went stale. */
+  #tableGen = 0;
   #log!: CommitLog;
+  #manifest!: Manifest;
   #lock!: DataDirLock;
   #status: EngineStatus = 'open';
   #replay!: ReplayReport;
+  /** The running switch + flush, if any (at most one immutable memtable, §3). */
+  #flushJob: Promise<void> | undefined;
+  #stallWaiters: StallWaiter[] = [];
   #applied = 0;
   #noop = 0;
   #rejected = 0;
+  #flushes = 0;
+  #stalls = 0;
+  #checksumFailures = 0;
 
-  private constructor(opts: StorageEngineOptions) {
+  private constructor(opts: StorageEngineOptions, fs: FileSystem) {
     this.#opts = opts;
+    this.#fs = fs;
     this.#now = opts.now ?? Date.now;
+    this.#memtableBytes = opts.memtableBytes ?? DEFAULT_MEMTABLE_BYTES;
+    this.#stallTimeoutMs = opts.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS;
+    this.#blockCache = new LruBlockCache(opts.blockCacheBytes ?? DEFAULT_BLOCK_CACHE_BYTES);
   }
 
   /**
-   * Opens (or creates) the data directory: LOCK (DATA_DIR_LOCKED if a live process holds it), then commit-log
-   * recovery into the memtable (CORRUPT_FILE naming segment and offset if the log cannot be trusted).
+   * Opens (or creates) the data directory per §5: LOCK (DATA_DIR_LOCKED if a live process holds it), manifest
+   * replay (a pre-manifest dir with only commit-log segments is adopted), every table opened (CORRUPT_FILE names a
+   * bad one), orphans deleted, segments ≥ log_start replayed into the memtable (CORRUPT_FILE naming segment and
+   * offset if the log cannot be trusted), manifest rolled over.
    */
   static async open(opts: StorageEngineOptions): Promise<StorageEngine> {
-    const engine = new StorageEngine(opts);
     const fs = opts.fs ?? new NodeFileSystem();
+    const engine = new StorageEngine(opts, fs);
     await fs.mkdir(opts.dataDir);
     engine.#lock = await DataDirLock.acquire({
       fs,
@@ -121,28 +242,98 @@ export class StorageEngine {
       isPidAlive: opts.isPidAlive ?? isPidAlive,
     });
     try {
-      const { log, replay } = await CommitLog.open({
-        dir: join(opts.dataDir, 'commitlog'),
-        fs,
-        logger: opts.logger,
-        sync: opts.commitlogSync ?? 'batch',
-        syncIntervalMs: opts.syncIntervalMs,
-        segmentBytes: opts.segmentBytes,
-        apply: engine.#applyWrite,
-        onFatal: engine.#onFatal,
-        now: engine.#now,
-      });
-      engine.#log = log;
-      engine.#replay = replay;
+      await engine.#startup();
     } catch (err) {
+      await engine.#closeFiles();
       await engine.#lock.release();
       throw err;
     }
     opts.logger.info(
-      { segments: engine.#replay.segments, writes: engine.#replay.writes, keys: engine.#memtable.size },
-      'commit log replayed',
+      {
+        segments: engine.#replay.segments,
+        writes: engine.#replay.writes,
+        keys: engine.#active.size,
+        tables: engine.#tables.all.length,
+        log_start: engine.#manifest.state.logStart,
+      },
+      'storage engine opened',
     );
+    // A replayed memtable past the threshold flushes now, not at the first write.
+    engine.#maybeFlush();
     return engine;
+  }
+
+  async #startup(): Promise<void> {
+    const opts = this.#opts;
+    const fs = this.#fs;
+    const dir = opts.dataDir;
+    // Step 1–2: CURRENT + manifest replay.
+    const { manifest } = await Manifest.open(dir, fs, { logger: opts.logger, onFatal: this.#onFatal, adoptCommitLog: true });
+    this.#manifest = manifest;
+    const sstDir = join(dir, 'sst');
+    await fs.mkdir(sstDir);
+    await fs.fsyncDir(dir);
+    // Step 3: open every table; a failure refuses to start, naming the file (SSTableCorruptionError: CORRUPT_FILE).
+    this.#tables = await this.#openTables(manifest.state);
+    // Step 4: orphans and next_file.
+    const { orphans, maxFileNumber } = await manifest.listOrphans();
+    manifest.raiseNextFile(maxFileNumber + 1);
+    for (const rel of orphans) {
+      opts.logger.warn({ file: rel }, 'deleting a crash leftover');
+      await fs.unlink(join(dir, rel)).catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      });
+    }
+    if (orphans.length > 0) {
+      await fs.fsyncDir(dir);
+      if (orphans.some((o) => o.startsWith('sst/'))) await fs.fsyncDir(sstDir);
+      if (orphans.some((o) => o.startsWith('commitlog/'))) await fs.fsyncDir(join(dir, 'commitlog'));
+    }
+    // Step 5: replay segments ≥ log_start (the lower ones were just deleted) and open a new segment, numbered by the
+    // manifest's shared counter.
+    const { log, replay } = await CommitLog.open({
+      dir: join(dir, 'commitlog'),
+      fs,
+      logger: opts.logger,
+      sync: opts.commitlogSync ?? 'batch',
+      syncIntervalMs: opts.syncIntervalMs,
+      segmentBytes: opts.segmentBytes,
+      apply: this.#applyWrite,
+      onFatal: this.#onFatal,
+      now: this.#now,
+      allocateSegment: () => manifest.nextFileNumber(),
+    });
+    this.#log = log;
+    this.#replay = replay;
+    // A ROTATE may have named a segment that only now exists: keep the counter above it.
+    manifest.raiseNextFile(log.currentSegment + 1);
+    // Step 6.
+    await manifest.rollover();
+  }
+
+  async #openTables(state: ManifestState): Promise<TableSet> {
+    const l0: TableHandle[] = [];
+    const levels: TableHandle[][] = [];
+    try {
+      for (const [level, metas] of [...state.tables.entries()].sort((a, b) => a[0] - b[0])) {
+        for (const meta of metas) {
+          const reader = await SSTableReader.open(this.#fs, this.#tablePath(meta.file), { fileNumber: meta.file, blockCache: this.#blockCache });
+          const h = handleOf(meta, reader);
+          if (level === 0) l0.push(h);
+          else (levels[level - 1] ??= []).push(h);
+        }
+      }
+    } catch (err) {
+      for (const h of [...l0, ...levels.flat()]) await h.reader.close().catch(() => undefined);
+      throw err;
+    }
+    l0.sort((a, b) => b.meta.file - a.meta.file);
+    for (const lv of levels) lv?.sort((a, b) => Buffer.compare(a.minKey, b.minKey));
+    return buildTableSet(l0, Array.from(levels, (lv) => lv ?? []));
+  }
+
+  #tablePath(file: number): string {
+    return join(this.#opts.dataDir, 'sst', sstFileName(file));
   }
 
   get status(): EngineStatus {
@@ -154,20 +345,89 @@ export class StorageEngine {
     return this.#replay;
   }
 
-  /** The Reduce-d version set of a key, tombstones included; empty when the key is unknown. Do not mutate. */
-  get(tenantId: string, key: string): readonly Version[] {
-    this.#assertReadable();
-    assertKey(tenantId, key);
-    return this.#memtable.get(tenantId, key)?.versions ?? EMPTY;
+  /** The committed manifest state (tests, tools). */
+  get manifestState(): ManifestState {
+    return this.#manifest.state;
+  }
+
+  /**
+   * The Reduce-d version set of a key over both memtables and every table that may hold it (§7), tombstones
+   * included; empty when the key is unknown. Do not mutate. A table checksum failure rejects CHECKSUM_MISMATCH.
+   */
+  async get(tenantId: string, key: string): Promise<readonly Version[]> {
+    return (await this.read(tenantId, key)).versions;
   }
 
   /** The key's write-id memory (pairs younger than 24 h), sorted by write id. */
-  recentWrites(tenantId: string, key: string): readonly WriteIdEntry[] {
+  async recentWrites(tenantId: string, key: string): Promise<readonly WriteIdEntry[]> {
+    return (await this.read(tenantId, key)).wids;
+  }
+
+  /** Versions and write-id memory of a key in one lookup (the Read RPC). */
+  async read(tenantId: string, key: string): Promise<{ readonly versions: readonly Version[]; readonly wids: readonly WriteIdEntry[] }> {
     this.#assertReadable();
     assertKey(tenantId, key);
-    const wids = this.#memtable.get(tenantId, key)?.wids ?? NO_WRITE_IDS;
+    const ckey = encodeCkey(tenantId, key);
+    for (;;) {
+      const gen = this.#tableGen;
+      const cands = this.#candidates(ckey);
+      const part = cands.length > 0 ? await this.#readTables(cands, ckey) : undefined;
+      if (gen !== this.#tableGen) continue; // a flush installed a table (and dropped its memtable) meanwhile
+      const a = this.#active.get(tenantId, key);
+      const im = this.#immutable?.get(tenantId, key);
+      const versions = reduceSources([part?.versions, im?.versions, a?.versions]);
+      const wids = this.#liveWids(mergeWidSources([part?.wids, im?.wids, a?.wids], this.#now()));
+      return { versions, wids };
+    }
+  }
+
+  #liveWids(wids: readonly WriteIdEntry[]): readonly WriteIdEntry[] {
     const floor = this.#now() - WRITE_ID_TTL_MS;
     return wids.every((e) => e.timestampMs >= floor) ? wids : wids.filter((e) => e.timestampMs >= floor);
+  }
+
+  /** Tables that may hold `ckey`: every L0 table whose range and bloom say maybe, plus at most one per L1+ level. */
+  #candidates(ckey: Buffer): TableHandle[] {
+    const t = this.#tables;
+    if (t.all.length === 0) return [];
+    const out: TableHandle[] = [];
+    for (const h of t.l0) if (inRange(h, ckey) && h.reader.mayContain(ckey)) out.push(h);
+    for (const lv of t.levels) {
+      let lo = 0;
+      let hi = lv.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const h = lv[mid]!;
+        if (Buffer.compare(ckey, h.minKey) < 0) hi = mid - 1;
+        else if (Buffer.compare(ckey, h.maxKey) > 0) lo = mid + 1;
+        else {
+          if (h.reader.mayContain(ckey)) out.push(h);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Reads the candidates (all of them: a sibling may live in an older table, §7 step 3) and Reduces the union. */
+  async #readTables(cands: readonly TableHandle[], ckey: Buffer): Promise<TablePart | undefined> {
+    let found: Array<SSTableEntry | undefined>;
+    try {
+      found = await Promise.all(cands.map((h) => h.reader.lookup(ckey)));
+    } catch (err) {
+      if (err instanceof SSTableCorruptionError) {
+        this.#checksumFailures++;
+        this.#opts.logger.error({ file: err.file, offset: err.offset, what: err.what }, 'sstable checksum failure on read');
+        throw new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
+      }
+      throw PairdbError.from(err);
+    }
+    const hits = found.filter((e): e is SSTableEntry => e !== undefined);
+    if (hits.length === 0) return undefined;
+    return {
+      versions: reduceSources(hits.map((e) => e.versions)),
+      wids: mergeWidSources(hits.map((e) => e.wids), this.#now()),
+    };
   }
 
   /** Writes one version (§3 Write API). */
@@ -176,11 +436,12 @@ export class StorageEngine {
   }
 
   /**
-   * Writes versions of one key: `cur = get(key)`; a no-op (Reduce unchanged, no new write ids) is answered
-   * DOMINATED without logging; a CLIENT write whose write id is remembered (or held by a stored version) is
-   * DUPLICATE, not logged; a CLIENT write that would leave more than 64 versions fails SIBLING_LIMIT_EXCEEDED,
-   * unlogged (internal purposes are never capped). Otherwise the new versions are logged, applied after the
-   * fdatasync, and the result is APPLIED with the key's set after it.
+   * Writes versions of one key: `cur = get(key)` (memtables and tables); a no-op (Reduce unchanged, no new write
+   * ids) is answered DOMINATED without logging; a CLIENT write whose write id is remembered (or held by a stored
+   * version) is DUPLICATE, not logged; a CLIENT write that would leave more than 64 versions fails
+   * SIBLING_LIMIT_EXCEEDED, unlogged (internal purposes are never capped). Otherwise the new versions are logged,
+   * applied after the fdatasync, and the result is APPLIED with the key's set after it. While a second flush would
+   * be needed, writes wait FIFO (at most writeStallTimeoutMs, then SERVICE_UNAVAILABLE).
    */
   writeVersions(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
     try {
@@ -191,23 +452,64 @@ export class StorageEngine {
     }
   }
 
-  // Synchronous up to the log append, so every write of one event-loop turn joins one group commit.
+  // Synchronous up to the log append when no table may hold the key, so every write of one event-loop turn joins
+  // one group commit; a key some table may hold is read first (async).
   #write(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
     if (this.#status !== 'open') {
       throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
     }
     assertKey(tenantId, key);
     if (versions.length === 0) throw new PairdbError('INVALID_REQUEST', 'a write needs at least one version');
-    const client = opts.purpose === 'CLIENT';
-    if (client && versions.length !== 1) throw new PairdbError('INVALID_REQUEST', 'a CLIENT write carries exactly one version');
+    if (opts.purpose === 'CLIENT' && versions.length !== 1) throw new PairdbError('INVALID_REQUEST', 'a CLIENT write carries exactly one version');
     const deadlineMs = opts.deadlineMs ?? 0;
-    const now = this.#now();
-    if (deadlineMs > 0 && now >= deadlineMs) {
+    if (deadlineMs > 0 && this.#now() >= deadlineMs) {
       throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
     }
-    const entry = this.#memtable.get(tenantId, key);
-    const cur = entry?.versions ?? EMPTY;
-    const curWids = entry?.wids ?? NO_WRITE_IDS;
+    if (this.#stallWaiters.length > 0 || this.#stalled()) {
+      return this.#waitStall().then(
+        () => this.writeVersions(tenantId, key, versions, opts),
+        (err: unknown) => {
+          this.#rejected++;
+          throw err;
+        },
+      );
+    }
+    const ckey = encodeCkey(tenantId, key);
+    const gen = this.#tableGen;
+    const cands = this.#candidates(ckey);
+    if (cands.length === 0) return this.#writeWith(undefined, tenantId, key, versions, opts);
+    return this.#readTables(cands, ckey).then(
+      (part) => {
+        if (gen !== this.#tableGen) return this.writeVersions(tenantId, key, versions, opts);
+        try {
+          return this.#writeWith(part, tenantId, key, versions, opts);
+        } catch (err) {
+          this.#rejected++;
+          throw err;
+        }
+      },
+      (err: unknown) => {
+        this.#rejected++;
+        throw err;
+      },
+    );
+  }
+
+  #writeWith(part: TablePart | undefined, tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
+    if (this.#status !== 'open') {
+      throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
+    }
+    const client = opts.purpose === 'CLIENT';
+    const deadlineMs = opts.deadlineMs ?? 0;
+    const now = this.#now();
+    const active = this.#active;
+    const immutable = this.#immutable;
+    const entry = active.get(tenantId, key);
+    const imEntry = immutable?.get(tenantId, key);
+    // Only the active memtable alone lets the apply reuse this Reduce (the hint's base is the entry's own set).
+    const memOnly = part === undefined && imEntry === undefined;
+    const cur = memOnly ? (entry?.versions ?? EMPTY) : reduceSources([part?.versions, imEntry?.versions, entry?.versions]);
+    const curWids = memOnly ? (entry?.wids ?? NO_WRITE_IDS) : mergeWidSources([part?.wids, imEntry?.wids, entry?.wids], now);
 
     let wids: readonly WriteIdEntry[] = NO_WRITE_IDS;
     if (client) {
@@ -244,7 +546,7 @@ export class StorageEngine {
         { outcome: 'not_applied' },
       );
     }
-    const hint: MergeHint = { base: cur, next };
+    const hint: MergeHint | undefined = memOnly ? { base: cur, next } : undefined;
     const logged: PendingWrite[] = [];
     const toLog = added.length > 0 ? added : [versions[0]!];
     for (let i = 0; i < toLog.length; i++) {
@@ -254,7 +556,15 @@ export class StorageEngine {
       () => {
         this.#applied++;
         const outcome: WriteOutcome = changed ? 'APPLIED' : 'DOMINATED';
-        return { outcome, current: this.#memtable.get(tenantId, key)?.versions ?? EMPTY };
+        if (memOnly && this.#active === active && this.#immutable === undefined) {
+          return { outcome, current: active.get(tenantId, key)?.versions ?? EMPTY };
+        }
+        // The memtables seen at the start are read too: a switch + flush meanwhile moved their entries to a table
+        // this write did not read.
+        const sources = [part?.versions, immutable?.get(tenantId, key)?.versions, active.get(tenantId, key)?.versions];
+        if (this.#immutable && this.#immutable !== immutable && this.#immutable !== active) sources.push(this.#immutable.get(tenantId, key)?.versions);
+        if (this.#active !== active) sources.push(this.#active.get(tenantId, key)?.versions);
+        return { outcome, current: reduceSources(sources) };
       },
       (err: unknown) => {
         this.#rejected++;
@@ -263,12 +573,186 @@ export class StorageEngine {
     );
   }
 
+  /** §3 back-pressure: the active memtable is full while the immutable one is still flushing. */
+  #stalled(): boolean {
+    return this.#immutable !== undefined && this.#active.bytes >= this.#memtableBytes;
+  }
+
+  #waitStall(): Promise<void> {
+    this.#stalls++;
+    return new Promise<void>((resolve, reject) => {
+      const w: StallWaiter = { resolve, reject, timer: undefined };
+      w.timer = setTimeout(() => {
+        const i = this.#stallWaiters.indexOf(w);
+        if (i >= 0) this.#stallWaiters.splice(i, 1);
+        reject(
+          new PairdbError('SERVICE_UNAVAILABLE', `write stalled over ${this.#stallTimeoutMs} ms waiting for a memtable flush`, {
+            outcome: 'not_applied',
+            retryAfterSeconds: 1,
+          }),
+        );
+      }, this.#stallTimeoutMs);
+      this.#stallWaiters.push(w);
+    });
+  }
+
+  /** Releases stalled writes in FIFO order once no second flush is needed. */
+  #releaseStalls(err?: Error): void {
+    if (!err && this.#stalled()) return;
+    const waiters = this.#stallWaiters;
+    this.#stallWaiters = [];
+    for (const w of waiters) {
+      clearTimeout(w.timer);
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
+
+  /**
+   * Flushes the active memtable to an L0 table and waits for it (the Flush RPC; also used by close). Resolves once
+   * the table's EDIT is committed; a no-op when the memtable is empty.
+   */
+  async flush(): Promise<void> {
+    if (this.#status !== 'open' && this.#status !== 'closing') {
+      throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
+    }
+    while (this.#flushJob) await this.#flushJob;
+    if (this.#active.size === 0) return;
+    await this.#startFlush();
+  }
+
+  /** Switch (at the log's next batch boundary) + background flush. Caller: no flush job is running. */
+  #startFlush(): Promise<void> {
+    const job = this.#log
+      .switchSegment(() => {
+        this.#immutable = this.#active;
+        this.#active = new Memtable();
+      })
+      .then((logStart) => this.#runFlush(logStart))
+      .finally(() => {
+        this.#flushJob = undefined;
+        if (this.#status === 'open') {
+          this.#releaseStalls();
+          this.#maybeFlush();
+        }
+      });
+    this.#flushJob = job;
+    return job;
+  }
+
+  /** The size trigger (§3): after a batch is applied, and after a flush completes. */
+  #maybeFlush(): void {
+    if (this.#flushJob || this.#status !== 'open' || this.#active.bytes < this.#memtableBytes) return;
+    this.#startFlush().catch((err: unknown) => this.#opts.logger.error({ err }, 'memtable flush failed'));
+  }
+
+  /**
+   * Writes the immutable memtable to one L0 table, commits EDIT {flush, add, log_start}, installs the table set,
+   * drops the memtable, then unlinks segments < log_start (§5 deletion order). Retries while the engine is open.
+   */
+  async #runFlush(logStart: number | undefined): Promise<void> {
+    const imm = this.#immutable;
+    if (!imm) return;
+    const log = this.#opts.logger;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#flushOnce(imm, logStart);
+        break;
+      } catch (err) {
+        if (this.#status !== 'open') throw err;
+        log.error({ err, attempt }, 'memtable flush failed; retrying');
+        await new Promise((r) => setTimeout(r, FLUSH_RETRY_MS));
+        if (this.#status !== 'open') throw err;
+      }
+    }
+    if (logStart !== undefined) {
+      try {
+        const removed = await this.#log.dropSegmentsBelow(logStart);
+        log.debug({ removed, log_start: logStart }, 'trimmed commit-log segments');
+      } catch (err) {
+        // Left for the next start's orphan sweep (§5 step 4).
+        log.warn({ err, log_start: logStart }, 'could not unlink flushed commit-log segments');
+      }
+    }
+  }
+
+  async #flushOnce(imm: Memtable, logStart: number | undefined): Promise<void> {
+    const manifest = this.#manifest;
+    let handle: TableHandle | undefined;
+    const add: TableMeta[] = [];
+    if (imm.size > 0) {
+      const file = manifest.nextFileNumber();
+      const path = this.#tablePath(file);
+      const info = await writeSSTable({ fs: this.#fs, path, fileNumber: file, level: 0, reason: 'flush' }, memtableEntries(imm));
+      const p = info.properties;
+      const meta: TableMeta = {
+        file,
+        level: 0,
+        size: info.size,
+        minKey: p.min_key,
+        maxKey: p.max_key,
+        keys: p.keys,
+        tombstones: p.tombstones,
+        oldestTombstoneTs: p.oldest_tombstone_ts,
+      };
+      let reader: SSTableReader;
+      try {
+        reader = await SSTableReader.open(this.#fs, path, { fileNumber: file, blockCache: this.#blockCache });
+      } catch (err) {
+        await this.#fs.unlink(path).catch(() => undefined);
+        throw err;
+      }
+      handle = handleOf(meta, reader);
+      add.push(meta);
+    }
+    try {
+      // The commit point of the flush.
+      await manifest.commit({ reason: 'flush', add, ...(logStart !== undefined ? { logStart } : {}) });
+    } catch (err) {
+      if (handle) {
+        await handle.reader.close().catch(() => undefined);
+        // Not committed (unless the outcome is unknown: then the next start judges it).
+        if (manifest.state.tables.get(0)?.every((t) => t.file !== handle.meta.file) ?? true) {
+          await this.#fs.unlink(handle.reader.path).catch(() => undefined);
+        }
+      }
+      throw err;
+    }
+    // Install, then drop the immutable memtable in the same turn: a read sees the data in exactly one of them.
+    if (handle) {
+      const t = this.#tables;
+      this.#tables = buildTableSet([handle, ...t.l0], t.levels);
+    }
+    this.#tableGen++;
+    if (this.#immutable === imm) this.#immutable = undefined;
+    this.#flushes++;
+    this.#opts.logger.info(
+      { file: handle?.meta.file, keys: handle?.meta.keys ?? 0, bytes: handle?.meta.size ?? 0, log_start: logStart },
+      'flushed a memtable to L0',
+    );
+  }
+
   stats(): EngineStats {
     const log = this.#log;
+    const imm = this.#immutable;
+    let liveT = 0;
+    let deadT = 0;
+    let tableBytes = 0;
+    const levels = new Map<number, { tables: number; bytes: number }>();
+    for (const h of this.#tables.all) {
+      const lv = levels.get(h.meta.level) ?? { tables: 0, bytes: 0 };
+      lv.tables++;
+      lv.bytes += h.meta.size;
+      levels.set(h.meta.level, lv);
+      liveT += h.meta.keys - h.meta.tombstones;
+      deadT += h.meta.tombstones;
+      tableBytes += h.meta.size;
+    }
     return {
-      keyCount: this.#memtable.liveKeys,
-      tombstoneCount: this.#memtable.tombstoneKeys,
-      memtableBytes: this.#memtable.bytes,
+      keyCount: this.#active.liveKeys + (imm?.liveKeys ?? 0) + liveT,
+      tombstoneCount: this.#active.tombstoneKeys + (imm?.tombstoneKeys ?? 0) + deadT,
+      memtableBytes: this.#active.bytes + (imm?.bytes ?? 0),
+      immutableMemtableBytes: imm?.bytes ?? 0,
       commitlogBytes: log.bytes,
       segments: log.segments,
       writesApplied: this.#applied,
@@ -277,24 +761,47 @@ export class StorageEngine {
       commitlogBatches: log.counters.batches,
       commitlogWrites: log.counters.writes,
       commitlogSyncs: log.counters.syncs,
+      tables: this.#tables.all.length,
+      tableBytes,
+      l0Tables: this.#tables.l0.length,
+      levels,
+      blockCacheHitRate: this.#blockCache.hitRate,
+      flushes: this.#flushes,
+      writeStalls: this.#stalls,
+      checksumFailures: this.#checksumFailures,
+      logStart: this.#manifest.state.logStart,
     };
   }
 
-  /** Entries in ckey order (tests, later: scans and flush). */
-  entries(): Iterable<{ readonly tenantId: string; readonly key: string; readonly versions: readonly Version[] }> {
-    return this.#memtable;
+  /** Active-memtable entries in ckey order (tests; data already flushed to tables is not included). */
+  entries(): Iterable<MemEntry> {
+    return this.#active;
   }
 
-  /** Drains in-flight writes to durability, closes the log and releases LOCK. Idempotent. */
+  /**
+   * Drains in-flight writes to durability, flushes the memtable (flushOnShutdown, default true), closes the log,
+   * the manifest and the tables, and releases LOCK. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#status === 'closed' || this.#status === 'closing') return;
     if (this.#status === 'open') this.#status = 'closing';
+    this.#releaseStalls(new PairdbError('SERVICE_UNAVAILABLE', 'storage engine is closing', { outcome: 'not_applied' }));
     try {
+      if (this.#flushJob) await this.#flushJob.catch(() => undefined);
+      if ((this.#opts.flushOnShutdown ?? true) && this.#status === 'closing') {
+        await this.flush().catch((err: unknown) => this.#opts.logger.warn({ err }, 'flush on shutdown failed; the commit log keeps the data'));
+      }
       await this.#log.close();
     } finally {
+      await this.#closeFiles();
       await this.#lock.release();
       if (this.#status === 'closing') this.#status = 'closed';
     }
+  }
+
+  async #closeFiles(): Promise<void> {
+    await this.#manifest?.close().catch(() => undefined);
+    for (const h of this.#tables.all) await h.reader.close().catch(() => undefined);
   }
 
   #assertReadable(): void {
@@ -302,11 +809,20 @@ export class StorageEngine {
   }
 
   readonly #applyWrite = (w: LogWrite): void => {
-    this.#memtable.merge(w.tenantId, w.key, [w.version], w.wids, this.#now(), (w as PendingWrite).hint);
+    const mem = this.#active;
+    mem.merge(w.tenantId, w.key, [w.version], w.wids, this.#now(), (w as PendingWrite).hint);
+    // The flush trigger; #log is unset during replay (replay never flushes, §2 "MAY").
+    if (this.#log && mem.bytes >= this.#memtableBytes && !this.#flushJob) this.#maybeFlush();
   };
 
   readonly #onFatal = (err: Error): void => {
     this.#status = 'failed';
+    this.#releaseStalls(new PairdbError('SERVICE_UNAVAILABLE', `storage I/O failed: ${err.message}`, { outcome: 'not_applied', cause: err }));
     this.#opts.onFatal?.(err);
   };
+}
+
+/** A memtable's entries as SSTable entries (ckey order, non-empty sets). */
+function* memtableEntries(m: Memtable): Generator<SSTableEntry> {
+  for (const e of m) if (e.versions.length > 0) yield { ckey: e.ckey, versions: e.versions, wids: e.wids };
 }

@@ -35,7 +35,7 @@ import { PairdbError } from '../errors.js';
 import { CorruptionError } from '../model/version-codec.js';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
-import { HEADER_SIZE, RECORD_HEADER_SIZE, readRecordAt } from './commit-log-format.js';
+import { HEADER_SIZE, RECORD_HEADER_SIZE, parseSegmentFileName, readRecordAt } from './commit-log-format.js';
 import { type FileSystem, errnoCode, readWholeFile, writeFully } from './file-system.js';
 import {
   EMPTY_STATE,
@@ -69,6 +69,12 @@ export interface ManifestOptions {
   /** Called once when an fsync/fdatasync/fsyncDir fails (§0: fatal, exit 74); the manifest refuses everything after. */
   readonly onFatal?: (err: Error) => void;
   readonly rolloverBytes?: number;
+  /**
+   * A data dir written before manifests existed holds LOCK and commitlog/ segments but no CURRENT. When set, such
+   * a dir is adopted instead of refused: the first manifest gets log_start = the lowest segment on disk (all of
+   * them are replayed) and next_file above every segment number.
+   */
+  readonly adoptCommitLog?: boolean;
 }
 
 /** What `open` found. */
@@ -106,6 +112,7 @@ export class Manifest {
   readonly #log: Logger;
   readonly #onFatal: (err: Error) => void;
   readonly #rolloverBytes: number;
+  readonly #adoptCommitLog: boolean;
 
   #status: ManifestStatus = 'open';
   #state: ManifestState = EMPTY_STATE;
@@ -123,6 +130,7 @@ export class Manifest {
     this.#log = opts.logger ?? silentLogger();
     this.#onFatal = opts.onFatal ?? (() => undefined);
     this.#rolloverBytes = opts.rolloverBytes ?? DEFAULT_ROLLOVER_BYTES;
+    this.#adoptCommitLog = opts.adoptCommitLog ?? false;
   }
 
   /**
@@ -288,13 +296,19 @@ export class Manifest {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
     if (current === undefined) {
-      await this.#assertFreshDir();
+      const segments = this.#adoptCommitLog ? await this.#legacySegments() : [];
+      await this.#assertFreshDir(segments.length > 0);
       // Number 1 is free: a fresh dir holds at most first-start leftovers, which the next listOrphans() reports.
       const leftovers = (await fs.readdir(dir)).map(parseManifestFileName).filter((n): n is number => n !== undefined);
-      this.#allocated = Math.max(1, ...leftovers.map((n) => n + 1));
+      this.#allocated = Math.max(1, ...leftovers.map((n) => n + 1), ...segments.map((n) => n + 1));
+      if (segments.length > 0) this.#state = Object.freeze({ ...EMPTY_STATE, logStart: Math.min(...segments) });
       await this.#rollover();
-      this.#log.info({ manifest: this.fileName }, 'created a new database');
-      return { created: true, manifest: this.fileName, records: 1, truncatedBytes: 0 };
+      if (segments.length > 0) {
+        this.#log.info({ manifest: this.fileName, segments: segments.length, log_start: this.#state.logStart }, 'adopted a data directory without a manifest');
+      } else {
+        this.#log.info({ manifest: this.fileName }, 'created a new database');
+      }
+      return { created: segments.length === 0, manifest: this.fileName, records: 1, truncatedBytes: 0 };
     }
     const n = parseCurrentFile(current);
     if (n === undefined) throw new ManifestCorruptionError(CURRENT_FILE, 0, 'content is not "MANIFEST-<20 digits>\\n"');
@@ -366,15 +380,26 @@ export class Manifest {
   }
 
   /** No CURRENT: only an empty directory (plus LOCK and a first start's leftovers) may become a new database. */
-  async #assertFreshDir(): Promise<void> {
+  async #assertFreshDir(allowCommitLog = false): Promise<void> {
     const fs = this.#fs;
     for (const name of await fs.readdir(this.#dir)) {
       if (isFirstStartLeftover(name)) continue;
+      if (allowCommitLog && name === 'commitlog') continue;
       const path = join(this.#dir, name);
       const st = await fs.stat(path);
       // Empty subdirectories (commitlog/, sst/ made by an earlier first start) hold nothing to lose.
       if (st.isDirectory && (await fs.readdir(path)).length === 0) continue;
       throw new ManifestCorruptionError(CURRENT_FILE, 0, `missing, but the data directory is not empty (found ${name})`, 'refusing to start a new database over existing files; restore CURRENT or use an empty --data-dir');
+    }
+  }
+
+  /** Segment numbers in commitlog/ (pre-manifest data dirs). */
+  async #legacySegments(): Promise<number[]> {
+    try {
+      return (await this.#fs.readdir(join(this.#dir, 'commitlog'))).map(parseSegmentFileName).filter((n): n is number => n !== undefined);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
     }
   }
 

@@ -33,13 +33,13 @@ async function reopen(e: StorageEngine, opts: Partial<StorageEngineOptions> = {}
 describe('StorageEngine', () => {
   it('returns [] for an unknown key and the written version after a write', async () => {
     const e = await openEngine();
-    expect(e.get('acme', 'k')).toEqual([]);
+    expect((await e.get('acme', 'k'))).toEqual([]);
     const v = ver({ value: '"hello"', writeId: 'w1' });
     const res = await e.write('acme', 'k', v, { purpose: 'CLIENT' });
     expect(res.outcome).toBe('APPLIED');
     expect(encs(res.current)).toEqual(encs([v]));
-    expect(encs(e.get('acme', 'k'))).toEqual(encs([v]));
-    expect(e.get('other', 'k')).toEqual([]);
+    expect(encs((await e.get('acme', 'k')))).toEqual(encs([v]));
+    expect((await e.get('other', 'k'))).toEqual([]);
   });
 
   it('keeps versions, tombstones, siblings and write-id memory across a restart', async () => {
@@ -54,9 +54,9 @@ describe('StorageEngine', () => {
     const stats = e.stats();
     expect([stats.keyCount, stats.tombstoneCount]).toEqual([1, 1]);
     e = await reopen(e);
-    expect(encs(e.get('acme', 'siblings'))).toEqual(encs([a, b]));
-    expect(encs(e.get('acme', 'deleted'))).toEqual(encs([t]));
-    expect(e.recentWrites('acme', 'siblings').map((x) => x.writeId.toString())).toEqual(['wa', 'wb']);
+    expect(encs((await e.get('acme', 'siblings')))).toEqual(encs([a, b]));
+    expect(encs((await e.get('acme', 'deleted')))).toEqual(encs([t]));
+    expect((await e.recentWrites('acme', 'siblings')).map((x) => x.writeId.toString())).toEqual(['wa', 'wb']);
     expect([e.stats().keyCount, e.stats().tombstoneCount]).toEqual([1, 1]);
   });
 
@@ -74,7 +74,7 @@ describe('StorageEngine', () => {
     expect(e.stats().commitlogBytes).toBe(bytes);
     e = await reopen(e);
     expect((await e.write('acme', 'k', replay, { purpose: 'CLIENT' })).outcome).toBe('DUPLICATE');
-    expect(encs(e.get('acme', 'k'))).toEqual(encs([v]));
+    expect(encs((await e.get('acme', 'k')))).toEqual(encs([v]));
   });
 
   it('applies a non-CLIENT write with a remembered write id by clock (only CLIENT writes deduplicate)', async () => {
@@ -104,7 +104,7 @@ describe('StorageEngine', () => {
     await e.write('acme', 'k', a, { purpose: 'CLIENT' });
     const res = await e.write('acme', 'k', b, { purpose: 'CLIENT' });
     expect(res.outcome).toBe('DOMINATED');
-    expect(encs(e.get('acme', 'k'))).toEqual(encs([a]));
+    expect(encs((await e.get('acme', 'k')))).toEqual(encs([a]));
   });
 
   it('fails a CLIENT write that would leave more than 64 versions with SIBLING_LIMIT_EXCEEDED, unlogged', async () => {
@@ -112,7 +112,7 @@ describe('StorageEngine', () => {
     await Promise.all(
       Array.from({ length: 64 }, (_, i) => e.write('acme', 'k', ver({ writer: `c${i}`, ht: 1000 }), { purpose: 'CLIENT' })),
     );
-    expect(e.get('acme', 'k')).toHaveLength(64);
+    expect((await e.get('acme', 'k'))).toHaveLength(64);
     const bytes = e.stats().commitlogBytes;
     await expect(e.write('acme', 'k', ver({ writer: 'c64', ht: 1000 }), { purpose: 'CLIENT' })).rejects.toMatchObject({
       code: 'SIBLING_LIMIT_EXCEEDED',
@@ -135,7 +135,7 @@ describe('StorageEngine', () => {
       recentWrites: [{ writeId: Buffer.from('remote'), timestampMs: 1_700_000_000_000 }],
     });
     expect(res.outcome).toBe('DOMINATED'); // versions unchanged, memory grew
-    expect(e.recentWrites('acme', 'k').map((x) => x.writeId.toString())).toEqual(['remote']);
+    expect((await e.recentWrites('acme', 'k')).map((x) => x.writeId.toString())).toEqual(['remote']);
     expect((await e.write('acme', 'k', ver({ ht: 1_700_000_000_100_000, writeId: 'remote' }), { purpose: 'CLIENT' })).outcome).toBe(
       'DUPLICATE',
     );
@@ -146,7 +146,7 @@ describe('StorageEngine', () => {
     await expect(e.write('acme', 'k', ver({}), { purpose: 'CLIENT', deadlineMs: Date.now() - 1 })).rejects.toMatchObject({
       code: 'TIMEOUT',
     });
-    expect(e.get('acme', 'k')).toEqual([]);
+    expect((await e.get('acme', 'k'))).toEqual([]);
   });
 
   it('rejects bad keys and a CLIENT write with several versions with INVALID_REQUEST', async () => {
@@ -171,7 +171,7 @@ describe('StorageEngine', () => {
     writeFileSync(join(tmp.dir, 'LOCK'), `${pid}\n`);
     const e = await openEngine();
     await e.write('acme', 'k', ver({}), { purpose: 'CLIENT' });
-    expect(e.get('acme', 'k')).toHaveLength(1);
+    expect((await e.get('acme', 'k'))).toHaveLength(1);
   });
 
   it('releases the LOCK on close', async () => {
@@ -189,7 +189,7 @@ describe('StorageEngine', () => {
     await expect(e.write('acme', 'k', ver({}), { purpose: 'CLIENT' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect(fatal).toHaveLength(1);
     expect(e.status).toBe('failed');
-    expect(e.get('acme', 'k')).toEqual([]);
+    expect((await e.get('acme', 'k'))).toEqual([]);
     await expect(e.write('acme', 'k2', ver({}), { purpose: 'CLIENT' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 
@@ -199,13 +199,13 @@ describe('StorageEngine', () => {
     await e.write('acme', 'a', ver({}), { purpose: 'CLIENT' });
     fs.enospcAfter(0);
     await expect(e.write('acme', 'b', ver({}), { purpose: 'CLIENT' })).rejects.toMatchObject({ code: 'DISK_FULL' });
-    expect(e.get('acme', 'a')).toHaveLength(1);
-    expect(e.get('acme', 'b')).toEqual([]);
+    expect((await e.get('acme', 'a'))).toHaveLength(1);
+    expect((await e.get('acme', 'b'))).toEqual([]);
     fs.clearFaults();
     await e.write('acme', 'c', ver({}), { purpose: 'CLIENT' });
     const again = await reopen(e);
-    expect(again.get('acme', 'b')).toEqual([]);
-    expect(again.get('acme', 'c')).toHaveLength(1);
+    expect((await again.get('acme', 'b'))).toEqual([]);
+    expect((await again.get('acme', 'c'))).toHaveLength(1);
   });
 
   it('reports stats: live keys, tombstones, memtable bytes, commit-log bytes and segments', async () => {
@@ -224,6 +224,6 @@ describe('StorageEngine', () => {
     let e = await openEngine({ commitlogSync: 'periodic', syncIntervalMs: 50 });
     await e.write('acme', 'k', ver({ value: '"p"' }), { purpose: 'CLIENT' });
     e = await reopen(e, { commitlogSync: 'periodic', syncIntervalMs: 50 });
-    expect(e.get('acme', 'k')).toHaveLength(1);
+    expect((await e.get('acme', 'k'))).toHaveLength(1);
   });
 });
