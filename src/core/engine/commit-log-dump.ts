@@ -1,17 +1,17 @@
 import type { Version } from '../model/version.js';
-import { CorruptionError, readVarint, readVersion } from '../model/version-codec.js';
+import { CorruptionError } from '../model/version-codec.js';
 import {
   HEADER_SIZE,
   RECORD_BATCH,
   RECORD_HEADER_SIZE,
   RECORD_ROTATE,
   checkSegmentHeader,
+  decodeBatchPayload,
   decodeRotatePayload,
   durableMarkOf,
   readRecordAt,
   readU64,
 } from './commit-log-format.js';
-import { readWriteIds } from './write-ids.js';
 
 /**
  * `pairdb commitlog dump` (storage-engine.md §10), pure: one segment's bytes → the JSON-line objects, judging the
@@ -71,36 +71,17 @@ interface DecodedWrite {
   version: Version;
 }
 
-/** Decodes a BATCH payload keeping each write's offset; throws CorruptionError like decodeBatchPayload. */
+/** Decodes a BATCH payload (throws CorruptionError like replay does), keeping each write's offset. */
 function decodeBatch(buf: Buffer, start: number, end: number): { durableMark: number; writes: DecodedWrite[] } {
-  if (end - start < 9) throw new CorruptionError('batch payload too short');
-  const durableMark = readU64(buf, start);
-  let off = start + 8;
-  let count: number;
-  [count, off] = readVarint(buf, off, end);
-  if (count < 1) throw new CorruptionError('empty batch');
-  const writes: DecodedWrite[] = [];
-  for (let i = 0; i < count; i++) {
-    const at = off;
-    let ckeyLen: number;
-    [ckeyLen, off] = readVarint(buf, off, end);
-    if (off + ckeyLen > end) throw new CorruptionError('ckey past the end of the batch');
-    const sep = buf.indexOf(0, off);
-    if (sep < 0 || sep >= off + ckeyLen || sep === off) throw new CorruptionError('ckey without a tenant separator');
-    const tenant = buf.toString('utf8', off, sep);
-    const key = buf.toString('utf8', sep + 1, off + ckeyLen);
-    const ckeyHex = buf.toString('hex', off, off + ckeyLen);
-    off += ckeyLen;
-    let verLen: number;
-    [verLen, off] = readVarint(buf, off, end);
-    if (off + verLen > end) throw new CorruptionError('version past the end of the batch');
-    const [version, next] = readVersion(buf, off, off + verLen);
-    if (next !== off + verLen) throw new CorruptionError('trailing bytes after a version');
-    [, off] = readWriteIds(buf, next, end);
-    writes.push({ offset: at, tenant, key, ckeyHex, version });
-  }
-  if (off !== end) throw new CorruptionError('trailing bytes after a batch');
-  return { durableMark, writes };
+  const batch = decodeBatchPayload(buf, start, end);
+  const writes = batch.writes.map((w, i) => ({
+    offset: batch.offsets[i]!,
+    tenant: w.tenantId,
+    key: w.key,
+    ckeyHex: Buffer.from(`${w.tenantId}\u0000${w.key}`, 'utf8').toString('hex'),
+    version: w.version,
+  }));
+  return { durableMark: batch.durableMark, writes };
 }
 
 /**

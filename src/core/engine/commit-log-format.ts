@@ -119,6 +119,8 @@ export interface LogWrite {
 export interface DecodedBatch {
   readonly durableMark: number;
   readonly writes: LogWrite[];
+  /** Offset of each write's entry within the buffer (for `commitlog dump`). */
+  readonly offsets: number[];
 }
 
 /** Decodes a BATCH payload occupying [start, end); throws CorruptionError on any malformation. */
@@ -130,7 +132,9 @@ export function decodeBatchPayload(buf: Buffer, start: number, end: number): Dec
   [count, off] = readVarint(buf, off, end);
   if (count < 1) throw new CorruptionError('empty batch');
   const writes: LogWrite[] = [];
+  const offsets: number[] = [];
   for (let i = 0; i < count; i++) {
+    offsets.push(off);
     let ckeyLen: number;
     [ckeyLen, off] = readVarint(buf, off, end);
     if (off + ckeyLen > end) throw new CorruptionError('ckey past the end of the batch');
@@ -150,7 +154,7 @@ export function decodeBatchPayload(buf: Buffer, start: number, end: number): Dec
     writes.push({ tenantId, key, version, wids });
   }
   if (off !== end) throw new CorruptionError('trailing bytes after a batch');
-  return { durableMark, writes };
+  return { durableMark, writes, offsets };
 }
 
 /** Decodes a ROTATE payload: the next segment number. */
