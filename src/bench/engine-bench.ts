@@ -113,10 +113,10 @@ async function openStore(cfg: WorkerConfig): Promise<BenchStore> {
     let counter = Date.now() * 1000;
     return {
       put: async (i, value) => {
-        // A one-entry clock, as the spec's benchmark fixes; an internal purpose, so no client caps apply.
+        // A one-entry clock and writeBlind (no read before the append), as the spec's benchmark fixes (§3, §12).
         const ht = ++counter;
         const v: Version = { clock: [{ actor: 'c1', counter: ht }], value, tombstone: false, lww: true, timestampMs: Math.floor(ht / 1000), writerId: 'c1', writeId: Buffer.alloc(0) };
-        await engine.writeVersions(TENANT, keyOf(i), [v], { purpose: 'STREAM' });
+        await engine.writeBlind(TENANT, keyOf(i), v, { purpose: 'STREAM' });
       },
       get: async (i) => engine.get(TENANT, keyOf(i)),
       close: () => engine.close(),

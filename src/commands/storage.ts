@@ -18,6 +18,8 @@ interface StorageFlags {
   commitlogSyncInterval: string;
   commitlogSegmentSize: string;
   memtableSize: string;
+  /** `--row-cache-size` (§7 row_cache_bytes); absent = the engine default, 128MiB. */
+  rowCacheSize?: string;
   flushOnShutdown: string;
   shutdownTimeout: string;
   logLevel: string;
@@ -41,6 +43,8 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
   if (segment < 64 * 1024) throw new PairdbError('USAGE', '--commitlog-segment-size must be at least 64KiB');
   const memtable = parseSize(f.memtableSize, '--memtable-size');
   if (memtable < 64 * 1024) throw new PairdbError('USAGE', '--memtable-size must be at least 64KiB');
+  // 0 disables the row cache (§7).
+  const rowCache = f.rowCacheSize === undefined ? undefined : parseSize(f.rowCacheSize, '--row-cache-size');
   if (f.flushOnShutdown !== 'true' && f.flushOnShutdown !== 'false') {
     throw new PairdbError('USAGE', `invalid --flush-on-shutdown ${JSON.stringify(f.flushOnShutdown)} (true or false)`);
   }
@@ -56,6 +60,7 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
     commitlogSyncIntervalMs: interval,
     commitlogSegmentBytes: segment,
     memtableBytes: memtable,
+    ...(rowCache !== undefined ? { rowCacheBytes: rowCache } : {}),
     flushOnShutdown: f.flushOnShutdown === 'true',
     shutdownTimeoutMs: parseDuration(f.shutdownTimeout, '--shutdown-timeout'),
     engine: f.engine,
@@ -75,6 +80,7 @@ export function storageCommand(): Command {
     .addOption(flag('--commitlog-sync-interval <duration>', 'fsync interval in periodic mode', '1s'))
     .addOption(flag('--commitlog-segment-size <size>', 'commit-log segment size', '64MiB'))
     .addOption(flag('--memtable-size <size>', 'memtable flush threshold; writes stall while a second flush would be needed', '64MiB'))
+    .addOption(flag('--row-cache-size <size>', 'row cache (W-TinyLFU) size; 0 disables it', '128MiB'))
     .addOption(flag('--flush-on-shutdown <bool>', 'flush the memtable to an SSTable on shutdown (true|false)', 'true'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))

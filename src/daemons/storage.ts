@@ -28,6 +28,8 @@ export interface StorageDaemonConfig {
   readonly commitlogSegmentBytes?: number;
   /** Flush threshold of the active memtable (`--memtable-size`, default 64 MiB). */
   readonly memtableBytes?: number;
+  /** Row cache bytes (`--row-cache-size`, default 128 MiB, 0 = off). */
+  readonly rowCacheBytes?: number;
   /** Flush the memtable on stop (`--flush-on-shutdown`, default true). */
   readonly flushOnShutdown?: boolean;
   /** `echo` (hidden, benchmark baseline): no engine; Write answers APPLIED at once, Read answers not found. */
@@ -155,6 +157,7 @@ export class StorageDaemon {
         syncIntervalMs: cfg.commitlogSyncIntervalMs,
         segmentBytes: cfg.commitlogSegmentBytes,
         memtableBytes: cfg.memtableBytes,
+        rowCacheBytes: cfg.rowCacheBytes,
         flushOnShutdown: cfg.flushOnShutdown,
         onFatal: (err) => this.#fatal(err),
       });
@@ -373,7 +376,7 @@ export class StorageDaemon {
       sstable_bytes: String(s?.tableBytes ?? 0),
       sstable_bytes_per_level: Object.fromEntries([...(s?.levels ?? [])].map(([l, x]) => [l, String(x.bytes)])),
       cache_hit_rate: 0,
-      row_cache_hit_rate: 0,
+      row_cache_hit_rate: s?.rowCacheHitRate ?? 0,
       block_cache_hit_rate: s?.blockCacheHitRate ?? 0,
       pending_compactions: 0,
       gc_grace_ms: String(10 * 24 * 3600 * 1000),

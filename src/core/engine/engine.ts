@@ -9,10 +9,11 @@ import { DataDirLock, isPidAlive } from './data-dir-lock.js';
 import { type FileSystem, NodeFileSystem, errnoCode } from './file-system.js';
 import { Manifest, type ManifestState, type TableMeta } from './manifest.js';
 import { type MemEntry, type MergeHint, Memtable, encodeCkey } from './memtable.js';
+import { RowCache, rowWeight } from './row-cache.js';
 import { sstFileName } from './sstable-format.js';
 import { SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
 import { type SSTableEntry, writeSSTable } from './sstable-writer.js';
-import { NO_WRITE_IDS, WRITE_ID_TTL_MS, type WriteIdEntry, hasWriteId, mergeWriteIds } from './write-ids.js';
+import { NO_WRITE_IDS, WRITE_ID_TTL_MS, type WriteIdEntry, hasWriteId, mergeWriteIds, writeIdsSize } from './write-ids.js';
 
 /** Why a write arrives (rpc.md WritePurpose); only CLIENT writes are deduplicated by write id and capped. */
 export type WritePurpose = 'CLIENT' | 'HINT' | 'READ_REPAIR' | 'REPAIR' | 'STREAM';
@@ -59,6 +60,10 @@ export interface EngineStats {
   /** level → live tables and their bytes (levels with tables only). */
   readonly levels: ReadonlyMap<number, { readonly tables: number; readonly bytes: number }>;
   readonly blockCacheHitRate: number;
+  /** Row cache hits / lookups (0 before the first lookup or when disabled), entries and bytes (§7). */
+  readonly rowCacheHitRate: number;
+  readonly rowCacheEntries: number;
+  readonly rowCacheBytes: number;
   readonly flushes: number;
   readonly writeStalls: number;
   readonly checksumFailures: number;
@@ -80,6 +85,8 @@ export interface StorageEngineOptions {
   readonly flushOnShutdown?: boolean;
   /** Shared block cache bytes (§7 block_cache_bytes), default 64 MiB. */
   readonly blockCacheBytes?: number;
+  /** Row cache bytes (§7 row_cache_bytes), default 128 MiB; 0 disables it. */
+  readonly rowCacheBytes?: number;
   /** Called once on an fsync/fdatasync failure (storage-engine.md §0: the process must exit 74). */
   readonly onFatal?: (err: Error) => void;
   readonly now?: () => number;
@@ -93,6 +100,7 @@ export const MAX_CLIENT_VERSIONS = 64;
 export const DEFAULT_MEMTABLE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_WRITE_STALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_ROW_CACHE_BYTES = 128 * 1024 * 1024;
 /** Pause between attempts of a failed flush (ENOSPC, I/O error) while the engine is open. */
 const FLUSH_RETRY_MS = 1000;
 
@@ -101,6 +109,24 @@ export type EngineStatus = 'open' | 'closing' | 'closed' | 'failed';
 /** A log write that carries the Reduce result computed before logging (not encoded). */
 interface PendingWrite extends LogWrite {
   readonly hint?: MergeHint;
+}
+
+/**
+ * A row-cache value: the key's complete Reduce-d set plus its write-id memory (the Read RPC returns both, so a hit
+ * must answer both). Weight = §7 weight + the encoded write-id list.
+ */
+interface CachedRow {
+  readonly versions: readonly Version[];
+  readonly wids: readonly WriteIdEntry[];
+}
+
+function weighRow(key: string, row: CachedRow): number {
+  return rowWeight(key, row.versions) + (row.wids.length === 0 ? 0 : writeIdsSize(row.wids));
+}
+
+/** Row-cache key: tenant, NUL, key (neither may contain NUL, so it is unambiguous; UTF-8 length = ckey length). */
+function rowKey(tenantId: string, key: string): string {
+  return `${tenantId}\u0000${key}`;
 }
 
 /** A key's contribution from the tables (§7 step 2), already Reduce-d. */
@@ -195,6 +221,9 @@ export class StorageEngine {
   readonly #memtableBytes: number;
   readonly #stallTimeoutMs: number;
   readonly #blockCache: LruBlockCache;
+  readonly #rowCache: RowCache<CachedRow>;
+  /** Bumped at every memtable switch: a read that saw a switch does not fill the row cache (§7 step 4). */
+  #switches = 0;
   #active = new Memtable();
   #immutable: Memtable | undefined;
   #tables: TableSet = EMPTY_TABLES;
@@ -222,6 +251,7 @@ export class StorageEngine {
     this.#memtableBytes = opts.memtableBytes ?? DEFAULT_MEMTABLE_BYTES;
     this.#stallTimeoutMs = opts.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS;
     this.#blockCache = new LruBlockCache(opts.blockCacheBytes ?? DEFAULT_BLOCK_CACHE_BYTES);
+    this.#rowCache = new RowCache<CachedRow>(opts.rowCacheBytes ?? DEFAULT_ROW_CACHE_BYTES, { weigh: weighRow });
   }
 
   /**
@@ -367,7 +397,12 @@ export class StorageEngine {
   async read(tenantId: string, key: string): Promise<{ readonly versions: readonly Version[]; readonly wids: readonly WriteIdEntry[] }> {
     this.#assertReadable();
     assertKey(tenantId, key);
+    // §7 step 1: a cached set is complete (every applied write updates it in place).
+    const rk = rowKey(tenantId, key);
+    const hit = this.#rowCache.get(rk);
+    if (hit) return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
     const ckey = encodeCkey(tenantId, key);
+    const switches = this.#switches;
     for (;;) {
       const gen = this.#tableGen;
       const cands = this.#candidates(ckey);
@@ -376,8 +411,12 @@ export class StorageEngine {
       const a = this.#active.get(tenantId, key);
       const im = this.#immutable?.get(tenantId, key);
       const versions = reduceSources([part?.versions, im?.versions, a?.versions]);
-      const wids = this.#liveWids(mergeWidSources([part?.wids, im?.wids, a?.wids], this.#now()));
-      return { versions, wids };
+      const merged = mergeWidSources([part?.wids, im?.wids, a?.wids], this.#now());
+      // §7 step 4: the result already holds the current memtables' entries (read in this same turn, after the
+      // await); writes applied from now on update the entry in place. A switch meanwhile means the memtables seen
+      // may not be the ones the tables were read against, so nothing is filled (the next miss fills).
+      if (switches === this.#switches) this.#rowCache.set(rk, { versions, wids: merged });
+      return { versions, wids: this.#liveWids(merged) };
     }
   }
 
@@ -487,6 +526,61 @@ export class StorageEngine {
           this.#rejected++;
           throw err;
         }
+      },
+      (err: unknown) => {
+        this.#rejected++;
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * §3 `writeBlind`: appends the versions to the log WITHOUT reading the key (no no-op, DUPLICATE or sibling-cap
+   * check; for streaming, repair, hints and the benchmark), then applies them to the memtable after the fdatasync
+   * like any write (the memtable and the row cache Reduce them with what they hold; reads Reduce with the tables).
+   * The write-id memory is still merged: a CLIENT version's write id, else `opts.recentWrites`. Back-pressure and
+   * deadlines apply as for writeVersions. Resolves once durable and applied.
+   */
+  writeBlind(tenantId: string, key: string, version: Version | readonly Version[], opts: WriteOptions): Promise<void> {
+    try {
+      return this.#writeBlind(tenantId, key, Array.isArray(version) ? (version as readonly Version[]) : [version as Version], opts);
+    } catch (err) {
+      this.#rejected++;
+      return Promise.reject(err);
+    }
+  }
+
+  #writeBlind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> {
+    if (this.#status !== 'open') {
+      throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
+    }
+    assertKey(tenantId, key);
+    if (versions.length === 0) throw new PairdbError('INVALID_REQUEST', 'a write needs at least one version');
+    if (opts.purpose === 'CLIENT' && versions.length !== 1) throw new PairdbError('INVALID_REQUEST', 'a CLIENT write carries exactly one version');
+    const deadlineMs = opts.deadlineMs ?? 0;
+    if (deadlineMs > 0 && this.#now() >= deadlineMs) {
+      throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
+    }
+    if (this.#stallWaiters.length > 0 || this.#stalled()) {
+      return this.#waitStall().then(
+        () => this.writeBlind(tenantId, key, versions, opts),
+        (err: unknown) => {
+          this.#rejected++;
+          throw err;
+        },
+      );
+    }
+    let wids: readonly WriteIdEntry[] = NO_WRITE_IDS;
+    if (opts.purpose === 'CLIENT') {
+      const v = versions[0]!;
+      if (v.writeId.length > 0) wids = [{ writeId: v.writeId, timestampMs: v.timestampMs }];
+    } else if (opts.recentWrites && opts.recentWrites.length > 0) {
+      wids = opts.recentWrites;
+    }
+    const logged: PendingWrite[] = versions.map((version, i) => ({ tenantId, key, version, wids: i === 0 ? wids : NO_WRITE_IDS }));
+    return this.#log.append(logged, deadlineMs).then(
+      () => {
+        this.#applied++;
       },
       (err: unknown) => {
         this.#rejected++;
@@ -625,6 +719,7 @@ export class StorageEngine {
   #startFlush(): Promise<void> {
     const job = this.#log
       .switchSegment(() => {
+        this.#switches++;
         this.#immutable = this.#active;
         this.#active = new Memtable();
       })
@@ -766,6 +861,9 @@ export class StorageEngine {
       l0Tables: this.#tables.l0.length,
       levels,
       blockCacheHitRate: this.#blockCache.hitRate,
+      rowCacheHitRate: this.#rowCache.hitRate,
+      rowCacheEntries: this.#rowCache.size,
+      rowCacheBytes: this.#rowCache.bytes,
       flushes: this.#flushes,
       writeStalls: this.#stalls,
       checksumFailures: this.#checksumFailures,
@@ -810,7 +908,15 @@ export class StorageEngine {
 
   readonly #applyWrite = (w: LogWrite): void => {
     const mem = this.#active;
-    mem.merge(w.tenantId, w.key, [w.version], w.wids, this.#now(), (w as PendingWrite).hint);
+    const now = this.#now();
+    mem.merge(w.tenantId, w.key, [w.version], w.wids, now, (w as PendingWrite).hint);
+    // §7: every applied write (client, internal, blind, replayed) updates a cached set in place, so it stays complete.
+    if (this.#rowCache.size > 0) {
+      this.#rowCache.update(rowKey(w.tenantId, w.key), (row) => ({
+        versions: row.versions.length === 0 ? [w.version] : reduce([...row.versions, w.version]),
+        wids: w.wids.length === 0 ? row.wids : mergeWriteIds(row.wids, w.wids, now),
+      }));
+    }
     // The flush trigger; #log is unset during replay (replay never flushes, §2 "MAY").
     if (this.#log && mem.bytes >= this.#memtableBytes && !this.#flushJob) this.#maybeFlush();
   };
