@@ -175,6 +175,7 @@ export class StorageDaemon {
       Read: unaryServer(this.#read),
       Health: unaryServer(this.#health),
       Stats: unaryServer(this.#stats),
+      Flush: unaryServer(this.#flush),
     };
     this.#server = createServer('StorageService', handlers, () => (this.#ready ? 'SERVING' : 'NOT_SERVING'));
     this.#grpcPort = await bindServer(this.#server, cfg.host, cfg.port);
@@ -383,6 +384,25 @@ export class StorageDaemon {
       disk_usage_percent: 0,
       disk_state: 'ok',
     });
+  };
+
+  /**
+   * Flush (rpc.md §6): memtable → L0 and wait for the EDIT commit. The answer names the L0 tables that appeared
+   * meanwhile (a size-triggered flush already running is waited for and counted too); an empty memtable answers
+   * zeros. `wait` only sets the client's deadline (60 s): the flush is always waited for, like `nodetool flush`.
+   */
+  readonly #flush = async (): Promise<pb.FlushResponse> => {
+    const engine = this.#engine;
+    if (!engine) return { sstables_written: 0, entries_flushed: '0', bytes_written: '0', files: [] };
+    const before = new Set((engine.manifestState.tables.get(0) ?? []).map((t) => t.file));
+    await engine.flush();
+    const added = (engine.manifestState.tables.get(0) ?? []).filter((t) => !before.has(t.file)).sort((a, b) => a.file - b.file);
+    return {
+      sstables_written: added.length,
+      entries_flushed: String(added.reduce((n, t) => n + t.keys, 0)),
+      bytes_written: String(added.reduce((n, t) => n + t.size, 0)),
+      files: added.map((t) => String(t.file)),
+    };
   };
 
   #readiness(): { ready: boolean; checks: Record<string, unknown> } {

@@ -136,6 +136,11 @@ export class StorageClient {
     return callUnary(this.#client, 'Stats', {}, opts);
   }
 
+  /** Flush the memtable to L0 (admin; rpc.md §6: pass a 60 s deadline with `wait`). */
+  flush(req: pb.FlushRequest, opts: CallOptions): Promise<pb.FlushResponse__Output> {
+    return callUnary(this.#client, 'Flush', req, opts);
+  }
+
   /** Unary Write, for tools and tests (same server code path as the pipe). */
   writeUnary(req: pb.WriteRequest, opts: CallOptions): Promise<pb.WriteResponse__Output> {
     return callUnary(this.#client, 'Write', req, opts);

@@ -12,6 +12,8 @@ export type * from './generated/pairdb/v1/ListStorageNodesRequest.js';
 export type * from './generated/pairdb/v1/ListStorageNodesResponse.js';
 export type * from './generated/pairdb/v1/ListTenantsRequest.js';
 export type * from './generated/pairdb/v1/ListTenantsResponse.js';
+export type * from './generated/pairdb/v1/FlushRequest.js';
+export type * from './generated/pairdb/v1/FlushResponse.js';
 export type * from './generated/pairdb/v1/MigrationStatus.js';
 export type * from './generated/pairdb/v1/NodeChangeResponse.js';
 export type * from './generated/pairdb/v1/ReadKeyValueRequest.js';
