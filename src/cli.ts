@@ -13,6 +13,7 @@ import { putCommand } from './commands/put.js';
 import { sstableCommand } from './commands/sstable.js';
 import { statusCommand } from './commands/status.js';
 import { storageCommand } from './commands/storage.js';
+import { STORAGE_ADMIN_SUBCOMMANDS } from './commands/storage-admin.js';
 import { tenantCommand } from './commands/tenant.js';
 import { upCommand } from './commands/up.js';
 import { pairdbVersion, versionCommand } from './commands/version.js';
@@ -46,7 +47,7 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
     );
 
   program.commandsGroup('Local:').addCommand(upCommand(deps));
-  program.commandsGroup('Daemons:').addCommand(gatewayCommand()).addCommand(coordinatorCommand()).addCommand(storageCommand());
+  program.commandsGroup('Daemons:').addCommand(gatewayCommand()).addCommand(coordinatorCommand()).addCommand(storageCommand(deps));
   program.commandsGroup('Data:').addCommand(putCommand(deps)).addCommand(getCommand(deps)).addCommand(deleteCommand(deps));
   program.commandsGroup('Tenants:').addCommand(tenantCommand(deps));
   program.commandsGroup('Cluster:').addCommand(nodeCommand(deps)).addCommand(statusCommand(deps));
@@ -66,7 +67,8 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
   });
 
   program.hook('preAction', (_program, action) => {
-    if (!state || DAEMONS.has(topLevelName(action))) return;
+    // A daemon itself (not an admin subcommand such as `storage stats`) has no client flags.
+    if (!state || (DAEMONS.has(topLevelName(action)) && action.parent?.parent == null)) return;
     const flags = action.opts<ClientFlags>();
     // JSON errors only when JSON was asked for (-o or PAIRDB_OUTPUT); a json default because stdout is a pipe
     // keeps the one-line text error that people and CI logs read (docs/DECISIONS.md).
@@ -85,8 +87,9 @@ function topLevelName(cmd: Command): string {
 
 /** `-o` as written on the command line, for errors raised before any action ran (usage errors). */
 function formatFromArgv(args: string[], deps: CliDeps): OutputFormat {
-  const first = args.find((a) => !a.startsWith('-'));
-  if (first && DAEMONS.has(first)) return 'table';
+  const positional = args.filter((a) => !a.startsWith('-'));
+  const first = positional[0];
+  if (first && DAEMONS.has(first) && !(first === 'storage' && STORAGE_ADMIN_SUBCOMMANDS.includes(positional[1] ?? ''))) return 'table';
   let output: string | undefined = deps.io.env.PAIRDB_OUTPUT || process.env.PAIRDB_OUTPUT || undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;

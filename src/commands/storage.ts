@@ -5,6 +5,8 @@ import { EXIT } from '../core/exit-codes.js';
 import { createLogger, type LogLevel } from '../core/observability/logger.js';
 import { StorageDaemon, type StorageDaemonConfig } from '../daemons/storage.js';
 import { flag } from './options.js';
+import { defaultDeps, type CliDeps } from './output/context.js';
+import { storageAdminCommands } from './storage-admin.js';
 import { runDaemon } from './run-daemon.js';
 
 /** Flag values as commander hands them over. */
@@ -67,12 +69,17 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
   };
 }
 
-/** `pairdb storage [flags]`: one storage node (cli-and-ops.md §2.2, §4). Admin subcommands come later. */
-export function storageCommand(): Command {
-  return new Command('storage')
-    .description('run a storage node in the foreground (logs on stderr)')
-    .addOption(flag('--node-id <id>', 'stable, unique node id ([A-Za-z0-9._-]{1,128})').makeOptionMandatory())
-    .addOption(flag('--data-dir <dir>', 'data directory (LOCK, commit log)').makeOptionMandatory())
+/**
+ * `pairdb storage [flags]`: one storage node (cli-and-ops.md §2.2, §4). The daemon takes no positional argument, so
+ * a first argument naming an admin subcommand (`flush`, `stats`; §2.6) dispatches to it.
+ */
+export function storageCommand(deps: CliDeps = defaultDeps()): Command {
+  const cmd = new Command('storage')
+    .description('run a storage node in the foreground (logs on stderr); `storage flush|stats` administer a running one')
+    // Not makeOptionMandatory: commander checks a parent's mandatory options for its subcommands too, which would
+    // make `storage stats` require --node-id. The action checks them with commander's own message (USAGE, exit 2).
+    .addOption(flag('--node-id <id>', 'stable, unique node id ([A-Za-z0-9._-]{1,128}) (required)'))
+    .addOption(flag('--data-dir <dir>', 'data directory (LOCK, commit log) (required)'))
     .addOption(flag('--host <host>', 'bind address', '127.0.0.1'))
     .addOption(flag('--port <port>', 'gRPC port', '50052'))
     .addOption(flag('--admin-port <port>', 'admin HTTP port (/livez /readyz /metrics); 0 = off', '9102'))
@@ -86,6 +93,9 @@ export function storageCommand(): Command {
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))
     .addOption(flag('--engine <kind>', 'lsm (default) or echo (benchmark baseline: no storage)', 'lsm').hideHelp())
     .action(async (f: StorageFlags) => {
+      for (const [value, name] of [[f.nodeId, "'--node-id <id>'"], [f.dataDir, "'--data-dir <dir>'"]] as const) {
+        if (value === undefined) throw new PairdbError('USAGE', `required option ${name} not specified`);
+      }
       if (!LOG_LEVELS.has(f.logLevel)) throw new PairdbError('USAGE', `invalid --log-level ${JSON.stringify(f.logLevel)}`);
       const config = storageConfigFromFlags(f);
       const log = createLogger('storage', config.nodeId, f.logLevel as LogLevel);
@@ -96,4 +106,7 @@ export function storageCommand(): Command {
       };
       process.exitCode = await runDaemon('storage', new StorageDaemon(config, log, onFatal), log);
     });
+  cmd.commandsGroup('Admin commands (against a running node):');
+  for (const sub of storageAdminCommands(deps)) cmd.addCommand(sub);
+  return cmd;
 }
