@@ -491,9 +491,11 @@ export class StorageEngine {
     }
   }
 
-  // Synchronous up to the log append when no table may hold the key, so every write of one event-loop turn joins
-  // one group commit; a key some table may hold is read first (async).
-  #write(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
+  /**
+   * The checks every write makes before it is logged (throws); returns a promise when the write must first wait
+   * out a flush stall (FIFO), after which the caller starts it again.
+   */
+  #admit(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> | undefined {
     if (this.#status !== 'open') {
       throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
     }
@@ -504,15 +506,18 @@ export class StorageEngine {
     if (deadlineMs > 0 && this.#now() >= deadlineMs) {
       throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
     }
-    if (this.#stallWaiters.length > 0 || this.#stalled()) {
-      return this.#waitStall().then(
-        () => this.writeVersions(tenantId, key, versions, opts),
-        (err: unknown) => {
-          this.#rejected++;
-          throw err;
-        },
-      );
-    }
+    if (this.#stallWaiters.length === 0 && !this.#stalled()) return undefined;
+    return this.#waitStall().catch((err: unknown) => {
+      this.#rejected++;
+      throw err;
+    });
+  }
+
+  // Synchronous up to the log append when no table may hold the key, so every write of one event-loop turn joins
+  // one group commit; a key some table may hold is read first (async).
+  #write(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
+    const stall = this.#admit(tenantId, key, versions, opts);
+    if (stall) return stall.then(() => this.writeVersions(tenantId, key, versions, opts));
     const ckey = encodeCkey(tenantId, key);
     const gen = this.#tableGen;
     const cands = this.#candidates(ckey);
@@ -551,25 +556,8 @@ export class StorageEngine {
   }
 
   #writeBlind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> {
-    if (this.#status !== 'open') {
-      throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
-    }
-    assertKey(tenantId, key);
-    if (versions.length === 0) throw new PairdbError('INVALID_REQUEST', 'a write needs at least one version');
-    if (opts.purpose === 'CLIENT' && versions.length !== 1) throw new PairdbError('INVALID_REQUEST', 'a CLIENT write carries exactly one version');
-    const deadlineMs = opts.deadlineMs ?? 0;
-    if (deadlineMs > 0 && this.#now() >= deadlineMs) {
-      throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
-    }
-    if (this.#stallWaiters.length > 0 || this.#stalled()) {
-      return this.#waitStall().then(
-        () => this.writeBlind(tenantId, key, versions, opts),
-        (err: unknown) => {
-          this.#rejected++;
-          throw err;
-        },
-      );
-    }
+    const stall = this.#admit(tenantId, key, versions, opts);
+    if (stall) return stall.then(() => this.writeBlind(tenantId, key, versions, opts));
     let wids: readonly WriteIdEntry[] = NO_WRITE_IDS;
     if (opts.purpose === 'CLIENT') {
       const v = versions[0]!;
@@ -578,7 +566,7 @@ export class StorageEngine {
       wids = opts.recentWrites;
     }
     const logged: PendingWrite[] = versions.map((version, i) => ({ tenantId, key, version, wids: i === 0 ? wids : NO_WRITE_IDS }));
-    return this.#log.append(logged, deadlineMs).then(
+    return this.#log.append(logged, opts.deadlineMs ?? 0).then(
       () => {
         this.#applied++;
       },
