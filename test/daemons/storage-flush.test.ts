@@ -1,37 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { versionToWire } from '../../src/core/model/version-wire.js';
-import { silentLogger } from '../../src/core/observability/logger.js';
-import { StorageClient } from '../../src/core/rpc/clients.js';
-import { StorageDaemon } from '../../src/daemons/storage.js';
-import { tempDir, ver } from '../core/engine/helpers.js';
+import type { StorageClient } from '../../src/core/rpc/clients.js';
+import { ver } from '../core/engine/helpers.js';
+import { storageDaemonHarness } from './storage-harness.js';
 
 /** The StorageService Flush RPC (rpc.md §6) served by the storage daemon. */
 
-let tmp: ReturnType<typeof tempDir>;
-const daemons: StorageDaemon[] = [];
-const clients: StorageClient[] = [];
-
-beforeEach(() => {
-  tmp = tempDir('pairdb-storage-flush-');
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const d of daemons.splice(0)) await d.stop('test done');
-  tmp.cleanup();
-});
-
-async function startDaemon(): Promise<{ daemon: StorageDaemon; client: StorageClient }> {
-  const daemon = new StorageDaemon(
-    { nodeId: 's1', dataDir: tmp.dir, host: '127.0.0.1', port: 0, adminPort: null, commitlogSync: 'batch', shutdownTimeoutMs: 5000 },
-    silentLogger(),
-  );
-  daemons.push(daemon);
-  await daemon.start();
-  const client = new StorageClient(`127.0.0.1:${daemon.grpcPort}`);
-  clients.push(client);
-  return { daemon, client };
-}
+const harness = storageDaemonHarness('pairdb-storage-flush-');
+const startDaemon = harness.start;
 
 const opts = () => ({ requestId: 'test', deadlineMs: Date.now() + 60_000 });
 

@@ -1,38 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { storageConfigFromFlags } from '../../src/commands/storage.js';
 import { versionToWire } from '../../src/core/model/version-wire.js';
-import { silentLogger } from '../../src/core/observability/logger.js';
-import { StorageClient } from '../../src/core/rpc/clients.js';
-import { StorageDaemon, type StorageDaemonConfig } from '../../src/daemons/storage.js';
-import { tempDir, ver } from '../core/engine/helpers.js';
+import type { StorageClient } from '../../src/core/rpc/clients.js';
+import { ver } from '../core/engine/helpers.js';
+import { storageDaemonHarness } from './storage-harness.js';
 
 /** The row cache seen from the storage daemon: Stats row_cache_hit_rate and the --row-cache-size flag. */
 
-let tmp: ReturnType<typeof tempDir>;
-const daemons: StorageDaemon[] = [];
-const clients: StorageClient[] = [];
-
-beforeEach(() => {
-  tmp = tempDir('pairdb-storage-rowcache-');
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const d of daemons.splice(0)) await d.stop('test done');
-  tmp.cleanup();
-});
-
-async function startDaemon(cfg: Partial<StorageDaemonConfig> = {}): Promise<{ daemon: StorageDaemon; client: StorageClient }> {
-  const daemon = new StorageDaemon(
-    { nodeId: 's1', dataDir: tmp.dir, host: '127.0.0.1', port: 0, adminPort: null, commitlogSync: 'batch', shutdownTimeoutMs: 5000, ...cfg },
-    silentLogger(),
-  );
-  daemons.push(daemon);
-  await daemon.start();
-  const client = new StorageClient(`127.0.0.1:${daemon.grpcPort}`);
-  clients.push(client);
-  return { daemon, client };
-}
+const harness = storageDaemonHarness('pairdb-storage-rowcache-');
+const startDaemon = harness.start;
 
 const opts = () => ({ requestId: 'test', deadlineMs: Date.now() + 5000 });
 
@@ -60,7 +36,7 @@ describe('storage row cache', () => {
   it('--row-cache-size parses sizes, 0 included, and rejects garbage with USAGE', () => {
     const base = {
       nodeId: 's1',
-      dataDir: tmp.dir,
+      dataDir: harness.dir,
       host: '127.0.0.1',
       port: '0',
       adminPort: '0',

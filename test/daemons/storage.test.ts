@@ -1,39 +1,16 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultFileSystem } from '../../src/core/engine/fault-file-system.js';
 import { versionToWire } from '../../src/core/model/version-wire.js';
 import { silentLogger } from '../../src/core/observability/logger.js';
-import { StorageClient } from '../../src/core/rpc/clients.js';
 import type * as pb from '../../src/core/rpc/types.js';
-import { StorageDaemon, type StorageDaemonConfig } from '../../src/daemons/storage.js';
-import { tempDir, ver } from '../core/engine/helpers.js';
+import { StorageDaemon } from '../../src/daemons/storage.js';
+import { ver } from '../core/engine/helpers.js';
+import { storageDaemonHarness } from './storage-harness.js';
 
-let tmp: ReturnType<typeof tempDir>;
-const daemons: StorageDaemon[] = [];
-const clients: StorageClient[] = [];
-
-beforeEach(() => {
-  tmp = tempDir('pairdb-storage-daemon-');
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const d of daemons.splice(0)) await d.stop('test done');
-  tmp.cleanup();
-});
-
-async function startDaemon(cfg: Partial<StorageDaemonConfig> = {}): Promise<{ daemon: StorageDaemon; client: StorageClient }> {
-  const daemon = new StorageDaemon(
-    { nodeId: 's1', dataDir: tmp.dir, host: '127.0.0.1', port: 0, adminPort: 0, commitlogSync: 'batch', shutdownTimeoutMs: 5000, ...cfg },
-    silentLogger(),
-  );
-  daemons.push(daemon);
-  await daemon.start();
-  const client = new StorageClient(`127.0.0.1:${daemon.grpcPort}`);
-  clients.push(client);
-  return { daemon, client };
-}
+const harness = storageDaemonHarness('pairdb-storage-daemon-', { adminPort: 0 });
+const startDaemon = harness.start;
 
 const opts = () => ({ requestId: 'test', deadlineMs: Date.now() + 5000 });
 
@@ -145,7 +122,7 @@ describe('StorageDaemon', () => {
     expect(found.found).toBe(true);
     first.client.close();
     expect(await first.daemon.stop('restart')).toBe(true);
-    const sstDir = join(tmp.dir, 'sst');
+    const sstDir = join(harness.dir, 'sst');
     const file = join(sstDir, readdirSync(sstDir).find((n) => n.endsWith('.sst'))!);
     const buf = readFileSync(file);
     buf[10] = buf[10]! ^ 0xff; // inside the only data block
@@ -158,7 +135,7 @@ describe('StorageDaemon', () => {
   it('refuses a second daemon on the same data dir with DATA_DIR_LOCKED', async () => {
     await startDaemon();
     const second = new StorageDaemon(
-      { nodeId: 's2', dataDir: tmp.dir, host: '127.0.0.1', port: 0, adminPort: null, commitlogSync: 'batch' },
+      { nodeId: 's2', dataDir: harness.dir, host: '127.0.0.1', port: 0, adminPort: null, commitlogSync: 'batch' },
       silentLogger(),
     );
     await expect(second.start()).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
@@ -196,15 +173,7 @@ describe('StorageDaemon', () => {
   it('on an fsync failure rejects the write, reports onFatal and stops serving', async () => {
     const fs = new FaultFileSystem();
     const fatal: Error[] = [];
-    const daemon = new StorageDaemon(
-      { nodeId: 's1', dataDir: tmp.dir, host: '127.0.0.1', port: 0, adminPort: null, commitlogSync: 'batch', fs },
-      silentLogger(),
-      (err) => fatal.push(err),
-    );
-    daemons.push(daemon);
-    await daemon.start();
-    const client = new StorageClient(`127.0.0.1:${daemon.grpcPort}`);
-    clients.push(client);
+    const { client } = await startDaemon({ adminPort: null, fs }, (err) => fatal.push(err));
     fs.failAt('fdatasync', 1, 'EIO');
     const err = await client.write(writeReq(versionToWire(ver({ ht: now() }))), opts()).catch((e: unknown) => e);
     expect((err as { code?: string }).code).toBe('SERVICE_UNAVAILABLE');
