@@ -1,36 +1,22 @@
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CommitLog } from '../../../src/core/engine/commit-log.js';
 import { parseSegmentFileName } from '../../../src/core/engine/commit-log-format.js';
-import { StorageEngine, type StorageEngineOptions } from '../../../src/core/engine/engine.js';
+import { StorageEngine } from '../../../src/core/engine/engine.js';
 import { type FileStat, type FileSystem, NodeFileSystem, type OpenFlags } from '../../../src/core/engine/file-system.js';
 import { PairdbError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/observability/logger.js';
-import { encs, tempDir, ver, waitUntil } from './helpers.js';
+import { encs, ver, waitUntil } from './helpers.js';
+import { engineHarness } from './engine-harness.js';
 
 /**
  * Flush + manifest wired into the engine (storage-engine.md §3, §5, §7): tables written by flushes, log trimming,
  * crash points of the flush, reads merging memtables and tables, DataLoss on a bad block, write stalls.
  */
 
-let tmp: ReturnType<typeof tempDir>;
-const engines: StorageEngine[] = [];
-
-beforeEach(() => {
-  tmp = tempDir('pairdb-flush-');
-});
-
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close().catch(() => undefined);
-  tmp.cleanup();
-});
-
-async function openEngine(opts: Partial<StorageEngineOptions> = {}): Promise<StorageEngine> {
-  const e = await StorageEngine.open({ dataDir: tmp.dir, logger: silentLogger(), ...opts });
-  engines.push(e);
-  return e;
-}
+const harness = engineHarness('pairdb-flush-');
+const openEngine = harness.open;
 
 function segmentsIn(dataDir: string): number[] {
   return readdirSync(join(dataDir, 'commitlog'))
@@ -123,16 +109,16 @@ describe('StorageEngine flush', () => {
   it('flushes to an L0 table, trims the log, and after a restart reads everything from tables', async () => {
     let e = await openEngine();
     for (let i = 0; i < 50; i++) await e.write('acme', `k${i}`, v(i), { purpose: 'CLIENT' });
-    const segsBefore = segmentsIn(tmp.dir);
+    const segsBefore = segmentsIn(harness.dir);
     await e.flush();
     const st = e.manifestState;
     expect(st.tables.get(0)).toHaveLength(1);
     expect(st.tables.get(0)![0]!.keys).toBe(50);
     // Every segment below log_start is gone; the one opened at the switch is not.
-    expect(segmentsIn(tmp.dir).every((n) => n >= st.logStart)).toBe(true);
-    expect(segmentsIn(tmp.dir)).toContain(st.logStart);
+    expect(segmentsIn(harness.dir).every((n) => n >= st.logStart)).toBe(true);
+    expect(segmentsIn(harness.dir)).toContain(st.logStart);
     expect(segsBefore.every((n) => n < st.logStart)).toBe(true);
-    expect(tablesIn(tmp.dir)).toHaveLength(1);
+    expect(tablesIn(harness.dir)).toHaveLength(1);
     expect(e.stats().flushes).toBe(1);
     // Reads now come from the table.
     expect(encs(await e.get('acme', 'k7'))).toEqual(encs([v(7)]));
@@ -210,7 +196,7 @@ describe('StorageEngine flush', () => {
     await waitUntil(() => e.stats().flushes === 1, 'flush after open');
     expect(e.stats().l0Tables).toBe(1);
     // Segments below log_start are unlinked right after the EDIT.
-    await waitUntil(() => segmentsIn(tmp.dir).every((n) => n >= e.manifestState.logStart), 'segment trim');
+    await waitUntil(() => segmentsIn(harness.dir).every((n) => n >= e.manifestState.logStart), 'segment trim');
     for (let i = 0; i < 100; i += 9) expect(encs(await e.get('acme', `k${i}`))).toEqual(encs([v(i)]));
   });
 
@@ -219,8 +205,8 @@ describe('StorageEngine flush', () => {
     for (let i = 0; i < 20; i++) await e.write('acme', `k${i}`, v(i), { purpose: 'CLIENT' });
     await e.flush();
     await e.close();
-    const [name] = tablesIn(tmp.dir);
-    const path = join(tmp.dir, 'sst', name!);
+    const [name] = tablesIn(harness.dir);
+    const path = join(harness.dir, 'sst', name!);
     const buf = readFileSync(path);
     buf[20] = buf[20]! ^ 0xff; // inside the first data block
     writeFileSync(path, buf);
@@ -237,23 +223,23 @@ describe('StorageEngine flush', () => {
   });
 
   it('adopts a data dir from before manifests (segments, no CURRENT) and numbers new files above it', async () => {
-    const logDir = join(tmp.dir, 'commitlog');
+    const logDir = join(harness.dir, 'commitlog');
     const { log } = await CommitLog.open({ dir: logDir, fs: new NodeFileSystem(), logger: silentLogger(), segmentBytes: 200, apply: () => undefined, onFatal: () => undefined });
     for (let i = 0; i < 10; i++) await log.append([{ tenantId: 'acme', key: `k${i}`, version: v(i), wids: [] }]);
     await log.close();
-    const old = segmentsIn(tmp.dir);
+    const old = segmentsIn(harness.dir);
     expect(old.length).toBeGreaterThan(2);
-    expect(existsSync(join(tmp.dir, 'CURRENT'))).toBe(false);
+    expect(existsSync(join(harness.dir, 'CURRENT'))).toBe(false);
 
     const e = await openEngine();
     expect(e.manifestState.logStart).toBe(old[0]);
     expect(e.replayReport.writes).toBe(10);
     for (let i = 0; i < 10; i++) expect(encs(await e.get('acme', `k${i}`))).toEqual(encs([v(i)]));
     // The new segment takes its number from the manifest's counter, above every old one.
-    expect(Math.max(...segmentsIn(tmp.dir))).toBeGreaterThan(Math.max(...old));
+    expect(Math.max(...segmentsIn(harness.dir))).toBeGreaterThan(Math.max(...old));
     await e.flush();
     expect(e.manifestState.tables.get(0)![0]!.file).toBeGreaterThan(Math.max(...old));
-    expect(segmentsIn(tmp.dir).some((n) => old.includes(n))).toBe(false);
+    expect(segmentsIn(harness.dir).some((n) => old.includes(n))).toBe(false);
   });
 
   it('a crash between table publish and EDIT leaves an orphan the next start deletes, and loses nothing', async () => {
@@ -264,9 +250,9 @@ describe('StorageEngine flush', () => {
     const release = fs.hold((op, path) => op === 'write' && /MANIFEST-\d+$/.test(path));
     const flushing = e.flush();
     await waitUntil(() => fs.held > 0, 'manifest append');
-    expect(tablesIn(tmp.dir)).toHaveLength(1);
-    const image = join(tmp.dir, '..', `${tmp.dir.split('/').pop()}-image`);
-    cpSync(tmp.dir, image, { recursive: true });
+    expect(tablesIn(harness.dir)).toHaveLength(1);
+    const image = join(harness.dir, '..', `${harness.dir.split('/').pop()}-image`);
+    cpSync(harness.dir, image, { recursive: true });
     release();
     await flushing;
 
@@ -297,8 +283,8 @@ describe('StorageEngine flush', () => {
     const extra = ver({ writer: 'c2', ht: BASE + 500, value: '"late"', writeId: 'late' });
     const written = e.write('acme', 'k0', extra, { purpose: 'CLIENT' });
     await written;
-    const image = join(tmp.dir, '..', `${tmp.dir.split('/').pop()}-image2`);
-    cpSync(tmp.dir, image, { recursive: true });
+    const image = join(harness.dir, '..', `${harness.dir.split('/').pop()}-image2`);
+    cpSync(harness.dir, image, { recursive: true });
     const logStart = e.manifestState.logStart;
     expect(segmentsIn(image).some((n) => n < logStart)).toBe(true);
     release();

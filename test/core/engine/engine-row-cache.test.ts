@@ -1,35 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StorageEngine, type StorageEngineOptions } from '../../../src/core/engine/engine.js';
 import { NodeFileSystem, type OpenFlags } from '../../../src/core/engine/file-system.js';
-import { silentLogger } from '../../../src/core/observability/logger.js';
-import { encs, tempDir, ver, waitUntil } from './helpers.js';
+import { encs, ver, waitUntil } from './helpers.js';
+import { engineHarness } from './engine-harness.js';
 
 /**
  * writeBlind (storage-engine.md §3) and the row cache on the engine's read path (§7 steps 1 and 4).
  */
 
-let tmp: ReturnType<typeof tempDir>;
-const engines: StorageEngine[] = [];
+const harness = engineHarness('pairdb-rowcache-');
+const openEngine = harness.open;
 
-beforeEach(() => {
-  tmp = tempDir('pairdb-rowcache-');
-});
-
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close().catch(() => undefined);
-  tmp.cleanup();
-});
-
-async function openEngine(opts: Partial<StorageEngineOptions> = {}): Promise<StorageEngine> {
-  const e = await StorageEngine.open({ dataDir: tmp.dir, logger: silentLogger(), ...opts });
-  engines.push(e);
-  return e;
-}
-
-async function closeEngine(e: StorageEngine): Promise<void> {
-  await e.close();
-  engines.splice(engines.indexOf(e), 1);
-}
+const closeEngine = harness.close;
 
 const BASE = Date.now() * 1000;
 const v = (i: number, writer = 'c1', writeId = `w-${writer}-${i}`): ReturnType<typeof ver> =>

@@ -1,29 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StorageEngine, type StorageEngineOptions } from '../../../src/core/engine/engine.js';
 import { FaultFileSystem } from '../../../src/core/engine/fault-file-system.js';
-import { silentLogger } from '../../../src/core/observability/logger.js';
-import { encs, tempDir, ver } from './helpers.js';
+import { encs, ver } from './helpers.js';
+import { engineHarness } from './engine-harness.js';
 
-let tmp: ReturnType<typeof tempDir>;
-const engines: StorageEngine[] = [];
-
-beforeEach(() => {
-  tmp = tempDir('pairdb-engine-');
-});
-
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close().catch(() => undefined);
-  tmp.cleanup();
-});
-
-async function openEngine(opts: Partial<StorageEngineOptions> = {}): Promise<StorageEngine> {
-  const e = await StorageEngine.open({ dataDir: tmp.dir, logger: silentLogger(), ...opts });
-  engines.push(e);
-  return e;
-}
+const harness = engineHarness('pairdb-engine-');
+const openEngine = harness.open;
 
 async function reopen(e: StorageEngine, opts: Partial<StorageEngineOptions> = {}): Promise<StorageEngine> {
   await e.close();
@@ -168,7 +153,7 @@ describe('StorageEngine', () => {
   it('takes over the LOCK of a dead process', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const pid = Number(dead.stdout.toString());
-    writeFileSync(join(tmp.dir, 'LOCK'), `${pid}\n`);
+    writeFileSync(join(harness.dir, 'LOCK'), `${pid}\n`);
     const e = await openEngine();
     await e.write('acme', 'k', ver({}), { purpose: 'CLIENT' });
     expect((await e.get('acme', 'k'))).toHaveLength(1);
