@@ -37,6 +37,8 @@ export const ERROR_MAP = {
   STALE_TOPOLOGY: { http: 503, grpc: GrpcStatus.FAILED_PRECONDITION, exit: EXIT.UNAVAILABLE },
   DISK_FULL: { http: 503, grpc: GrpcStatus.RESOURCE_EXHAUSTED, exit: EXIT.UNAVAILABLE },
   DISK_THROTTLED: { http: 503, grpc: GrpcStatus.RESOURCE_EXHAUSTED, exit: EXIT.UNAVAILABLE },
+  // storage-engine.md §3: the write queue is over write_queue_bytes (a local name; rpc.md only fixes the status).
+  WRITE_QUEUE_FULL: { http: 503, grpc: GrpcStatus.RESOURCE_EXHAUSTED, exit: EXIT.UNAVAILABLE },
   CHECKSUM_MISMATCH: { http: 500, grpc: GrpcStatus.DATA_LOSS, exit: EXIT.CORRUPTION },
   NOT_READY: { http: 503, grpc: GrpcStatus.UNAVAILABLE, exit: EXIT.UNAVAILABLE },
   STREAM_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND, exit: EXIT.NOT_FOUND },

@@ -132,6 +132,8 @@ export class CommitLog {
   #segmentCount = 0;
 
   #queue: Job[] = [];
+  /** Bytes of the jobs in #queue (not yet taken into a batch): the engine's write-queue bound (§3). */
+  #queuedBytes = 0;
   #running = false;
   #scheduled = false;
   #idle: Array<() => void> = [];
@@ -184,6 +186,11 @@ export class CommitLog {
     return this.#olderBytes + this.#offset;
   }
 
+  /** Encoded bytes of appended writes not yet taken into a batch. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   get currentSegment(): number {
     return this.#segment;
   }
@@ -221,6 +228,7 @@ export class CommitLog {
       job.reject = reject;
     });
     this.#queue.push(job);
+    this.#queuedBytes += bytes;
     if (!this.#running && !this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#kick);
@@ -378,6 +386,7 @@ export class CommitLog {
       bytes += job.bytes;
     }
     this.#queue = n === q.length ? [] : q.slice(n);
+    for (let i = 0; i < n; i++) this.#queuedBytes -= q[i]!.bytes;
     return jobs;
   }
 
@@ -611,6 +620,7 @@ export class CommitLog {
     }
     const queued = this.#queue;
     this.#queue = [];
+    this.#queuedBytes = 0;
     for (const job of queued) {
       job.reject(new PairdbError('SERVICE_UNAVAILABLE', `commit log I/O failed: ${err.message}`, { outcome: 'not_applied', cause: err }));
     }

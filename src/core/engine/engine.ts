@@ -6,9 +6,22 @@ import { LruBlockCache } from './block-cache.js';
 import { CommitLog, type CommitLogSync, type ReplayReport } from './commit-log.js';
 import type { LogWrite } from './commit-log-format.js';
 import { DataDirLock, isPidAlive } from './data-dir-lock.js';
+import { CompactionRateLimiter, discardOutputs, runCompaction } from './compaction.js';
+import {
+  type CompactionPick,
+  type CompactionPolicy,
+  DEFAULT_COMPACTION_POLICY,
+  keyRange,
+  levelScore,
+  overlapping,
+  pickCompaction,
+  pickTombstoneGc,
+} from './compaction-picker.js';
 import { type FileSystem, NodeFileSystem, errnoCode } from './file-system.js';
+import { MergeOrderError } from './merge-iterator.js';
 import { Manifest, type ManifestState, type TableMeta } from './manifest.js';
 import { type MemEntry, type MergeHint, Memtable, encodeCkey } from './memtable.js';
+import { tombstonePurge } from './tombstone-purge.js';
 import { RowCache, rowWeight } from './row-cache.js';
 import { sstFileName } from './sstable-format.js';
 import { SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
@@ -67,6 +80,16 @@ export interface EngineStats {
   readonly flushes: number;
   readonly writeStalls: number;
   readonly checksumFailures: number;
+  readonly compactions: number;
+  readonly compactionFailures: number;
+  readonly compactionBytesRead: number;
+  readonly compactionBytesWritten: number;
+  readonly tombstonesPurged: number;
+  /** Levels whose score is ≥ 1 (work the picker would start now). */
+  readonly pendingCompactions: number;
+  readonly suspectTables: number;
+  /** Writes delayed 1 ms by the L0 slowdown trigger. */
+  readonly l0Slowdowns: number;
   readonly logStart: number;
 }
 
@@ -88,6 +111,17 @@ export interface StorageEngineOptions {
   /** Row cache bytes (§7 row_cache_bytes), default 128 MiB; 0 disables it. */
   readonly rowCacheBytes?: number;
   /** Called once on an fsync/fdatasync failure (storage-engine.md §0: the process must exit 74). */
+  /** §6 shape and picking (l0_trigger, level targets, target_file_bytes, gc_grace); defaults per spec. */
+  readonly compaction?: Partial<CompactionPolicy>;
+  /** §6 `compaction_bytes_per_sec`, default 64 MiB/s; 0 = unlimited. */
+  readonly compactionBytesPerSec?: number;
+  /** Background compaction (default true). Off: tables only change through flush() and compact(). */
+  readonly autoCompact?: boolean;
+  /** §3 `l0_slowdown` (default 8) and `l0_stop` (default 12); they apply only while autoCompact is on. */
+  readonly l0Slowdown?: number;
+  readonly l0Stop?: number;
+  /** §3 `write_queue_bytes` (default 64 MiB): appends beyond it fail WRITE_QUEUE_FULL (ResourceExhausted). */
+  readonly writeQueueBytes?: number;
   readonly onFatal?: (err: Error) => void;
   readonly now?: () => number;
   /** Owner pid written to LOCK (default: this process). */
@@ -101,6 +135,13 @@ export const DEFAULT_MEMTABLE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_WRITE_STALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_ROW_CACHE_BYTES = 128 * 1024 * 1024;
+export const DEFAULT_COMPACTION_BYTES_PER_SEC = 64 * 1024 * 1024;
+export const DEFAULT_L0_SLOWDOWN = 8;
+export const DEFAULT_L0_STOP = 12;
+export const DEFAULT_WRITE_QUEUE_BYTES = 64 * 1024 * 1024;
+/** §6: a failed compaction is retried after 1 s, doubling to 60 s. */
+const COMPACTION_RETRY_MIN_MS = 1000;
+const COMPACTION_RETRY_MAX_MS = 60_000;
 /** Pause between attempts of a failed flush (ENOSPC, I/O error) while the engine is open. */
 const FLUSH_RETRY_MS = 1000;
 
@@ -135,12 +176,35 @@ interface TablePart {
   readonly wids: readonly WriteIdEntry[];
 }
 
-/** One open table of the installed set. */
+/**
+ * One open table. `refs` = 1 while it is in the installed set, + 1 per in-flight read or scan that pinned it (§6
+ * "readers pin an immutable table set"); a table removed by a committed EDIT is `obsolete` and is closed and unlinked
+ * when its count reaches 0. A trivial move changes `meta` (the level) in place and keeps the open reader.
+ */
 interface TableHandle {
-  readonly meta: TableMeta;
+  meta: TableMeta;
   readonly reader: SSTableReader;
   readonly minKey: Buffer;
   readonly maxKey: Buffer;
+  refs: number;
+  obsolete: boolean;
+}
+
+/** What a compaction did (the Compact RPC's answer; also summed for stats). */
+export interface CompactionSummary {
+  readonly tablesIn: number;
+  readonly tablesOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly entriesDropped: number;
+  readonly tombstonesPurged: number;
+}
+
+export interface CompactOptions {
+  /** Compact only this level into the next (default: every level, top-down, until all data sits in one level). */
+  readonly level?: number;
+  /** Keys to omit from the outputs (Compact RPC drop specs; only with a full compaction). */
+  readonly drop?: (ckey: Buffer) => boolean;
 }
 
 /** The installed table set: L0 newest first, L1+ each sorted by min key (disjoint ranges). Replaced, never mutated. */
@@ -172,7 +236,12 @@ function assertKey(tenantId: string, key: string): void {
 }
 
 function handleOf(meta: TableMeta, reader: SSTableReader): TableHandle {
-  return { meta, reader, minKey: Buffer.from(meta.minKey, 'hex'), maxKey: Buffer.from(meta.maxKey, 'hex') };
+  return { meta, reader, minKey: Buffer.from(meta.minKey, 'hex'), maxKey: Buffer.from(meta.maxKey, 'hex'), refs: 1, obsolete: false };
+}
+
+/** L0 newest first; L1+ by min key (disjoint). */
+function sortLevel(level: number, hs: TableHandle[]): TableHandle[] {
+  return level === 0 ? hs.sort((a, b) => b.meta.file - a.meta.file) : hs.sort((a, b) => Buffer.compare(a.minKey, b.minKey));
 }
 
 function buildTableSet(l0: readonly TableHandle[], levels: readonly (readonly TableHandle[])[]): TableSet {
@@ -243,6 +312,31 @@ export class StorageEngine {
   #flushes = 0;
   #stalls = 0;
   #checksumFailures = 0;
+  readonly #policy: CompactionPolicy;
+  readonly #limiter: CompactionRateLimiter;
+  readonly #autoCompact: boolean;
+  readonly #l0Slowdown: number;
+  readonly #l0Stop: number;
+  readonly #writeQueueBytes: number;
+  /** The running compaction (one at a time, §6). */
+  #compactJob: Promise<unknown> | undefined;
+  /** Pending retry after a failed compaction (§6 backoff). */
+  #compactTimer: NodeJS.Timeout | undefined;
+  #compactBackoffMs = 0;
+  /** > 0 while compact() runs: the background picker waits. */
+  #manualCompactions = 0;
+  /** §6 round-robin cursor per level: max key (hex) of the table last compacted out of it. */
+  readonly #cursors = new Map<number, string>();
+  /** Tables that failed a checksum (never compacted again; health degraded). */
+  readonly #suspect = new Set<number>();
+  /** Outputs of a tombstone-GC rewrite that purged nothing: not picked for GC again until a level compaction. */
+  readonly #gcNoop = new Set<number>();
+  #compactions = 0;
+  #compactionFailures = 0;
+  #compactionBytesRead = 0;
+  #compactionBytesWritten = 0;
+  #tombstonesPurged = 0;
+  #slowdowns = 0;
 
   private constructor(opts: StorageEngineOptions, fs: FileSystem) {
     this.#opts = opts;
@@ -252,6 +346,16 @@ export class StorageEngine {
     this.#stallTimeoutMs = opts.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS;
     this.#blockCache = new LruBlockCache(opts.blockCacheBytes ?? DEFAULT_BLOCK_CACHE_BYTES);
     this.#rowCache = new RowCache<CachedRow>(opts.rowCacheBytes ?? DEFAULT_ROW_CACHE_BYTES, { weigh: weighRow });
+    this.#policy = { ...DEFAULT_COMPACTION_POLICY, ...opts.compaction };
+    this.#autoCompact = opts.autoCompact ?? true;
+    this.#l0Slowdown = opts.l0Slowdown ?? DEFAULT_L0_SLOWDOWN;
+    this.#l0Stop = opts.l0Stop ?? DEFAULT_L0_STOP;
+    this.#writeQueueBytes = opts.writeQueueBytes ?? DEFAULT_WRITE_QUEUE_BYTES;
+    // §6: the limit is lifted while L0 is at the slowdown trigger (writes are being delayed: catch up first).
+    this.#limiter = new CompactionRateLimiter(
+      opts.compactionBytesPerSec ?? DEFAULT_COMPACTION_BYTES_PER_SEC,
+      () => this.#tables.l0.length >= this.#l0Slowdown,
+    );
   }
 
   /**
@@ -288,8 +392,10 @@ export class StorageEngine {
       },
       'storage engine opened',
     );
-    // A replayed memtable past the threshold flushes now, not at the first write.
+    // A replayed memtable past the threshold flushes now, not at the first write; a table set left over the
+    // compaction triggers compacts now.
     engine.#maybeFlush();
+    engine.#maybeCompact();
     return engine;
   }
 
@@ -357,8 +463,8 @@ export class StorageEngine {
       for (const h of [...l0, ...levels.flat()]) await h.reader.close().catch(() => undefined);
       throw err;
     }
-    l0.sort((a, b) => b.meta.file - a.meta.file);
-    for (const lv of levels) lv?.sort((a, b) => Buffer.compare(a.minKey, b.minKey));
+    sortLevel(0, l0);
+    for (let i = 0; i < levels.length; i++) if (levels[i]) sortLevel(i + 1, levels[i]!);
     return buildTableSet(l0, Array.from(levels, (lv) => lv ?? []));
   }
 
@@ -451,15 +557,18 @@ export class StorageEngine {
   /** Reads the candidates (all of them: a sibling may live in an older table, §7 step 3) and Reduces the union. */
   async #readTables(cands: readonly TableHandle[], ckey: Buffer): Promise<TablePart | undefined> {
     let found: Array<SSTableEntry | undefined>;
+    for (const h of cands) h.refs++;
     try {
       found = await Promise.all(cands.map((h) => h.reader.lookup(ckey)));
     } catch (err) {
       if (err instanceof SSTableCorruptionError) {
         this.#checksumFailures++;
-        this.#opts.logger.error({ file: err.file, offset: err.offset, what: err.what }, 'sstable checksum failure on read');
+        this.#markSuspect(err.file, err);
         throw new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
       }
       throw PairdbError.from(err);
+    } finally {
+      for (const h of cands) this.#unpin(h);
     }
     const hits = found.filter((e): e is SSTableEntry => e !== undefined);
     if (hits.length === 0) return undefined;
@@ -483,8 +592,12 @@ export class StorageEngine {
    * be needed, writes wait FIFO (at most writeStallTimeoutMs, then SERVICE_UNAVAILABLE).
    */
   writeVersions(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
+    return this.#writeVersions(tenantId, key, versions, opts, false);
+  }
+
+  #writeVersions(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<WriteResult> {
     try {
-      return this.#write(tenantId, key, versions, opts);
+      return this.#write(tenantId, key, versions, opts, waited);
     } catch (err) {
       this.#rejected++;
       return Promise.reject(err);
@@ -493,9 +606,10 @@ export class StorageEngine {
 
   /**
    * The checks every write makes before it is logged (throws); returns a promise when the write must first wait
-   * out a flush stall (FIFO), after which the caller starts it again.
+   * (§3 back-pressure: a flush or L0 stall, FIFO; or the 1 ms L0 slowdown), after which the caller starts it again
+   * with `waited` set (a write is slowed down at most once).
    */
-  #admit(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> | undefined {
+  #admit(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<void> | undefined {
     if (this.#status !== 'open') {
       throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
     }
@@ -506,7 +620,18 @@ export class StorageEngine {
     if (deadlineMs > 0 && this.#now() >= deadlineMs) {
       throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
     }
-    if (this.#stallWaiters.length === 0 && !this.#stalled()) return undefined;
+    if (this.#log.queuedBytes > this.#writeQueueBytes) {
+      throw new PairdbError('WRITE_QUEUE_FULL', `write queue over ${this.#writeQueueBytes} bytes; retry later`, {
+        outcome: 'not_applied',
+        retryAfterSeconds: 1,
+      });
+    }
+    if (this.#stallWaiters.length === 0 && !this.#stalled()) {
+      if (waited || !this.#autoCompact || this.#tables.l0.length < this.#l0Slowdown) return undefined;
+      // §3: L0 ≥ l0_slowdown delays each batch by 1 ms (the writes of one turn wait together and then join one batch).
+      this.#slowdowns++;
+      return new Promise((r) => setTimeout(r, 1));
+    }
     return this.#waitStall().catch((err: unknown) => {
       this.#rejected++;
       throw err;
@@ -515,16 +640,16 @@ export class StorageEngine {
 
   // Synchronous up to the log append when no table may hold the key, so every write of one event-loop turn joins
   // one group commit; a key some table may hold is read first (async).
-  #write(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
-    const stall = this.#admit(tenantId, key, versions, opts);
-    if (stall) return stall.then(() => this.writeVersions(tenantId, key, versions, opts));
+  #write(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<WriteResult> {
+    const stall = this.#admit(tenantId, key, versions, opts, waited);
+    if (stall) return stall.then(() => this.#writeVersions(tenantId, key, versions, opts, true));
     const ckey = encodeCkey(tenantId, key);
     const gen = this.#tableGen;
     const cands = this.#candidates(ckey);
     if (cands.length === 0) return this.#writeWith(undefined, tenantId, key, versions, opts);
     return this.#readTables(cands, ckey).then(
       (part) => {
-        if (gen !== this.#tableGen) return this.writeVersions(tenantId, key, versions, opts);
+        if (gen !== this.#tableGen) return this.#writeVersions(tenantId, key, versions, opts, true);
         try {
           return this.#writeWith(part, tenantId, key, versions, opts);
         } catch (err) {
@@ -547,17 +672,21 @@ export class StorageEngine {
    * deadlines apply as for writeVersions. Resolves once durable and applied.
    */
   writeBlind(tenantId: string, key: string, version: Version | readonly Version[], opts: WriteOptions): Promise<void> {
+    return this.#writeBlindGuarded(tenantId, key, Array.isArray(version) ? (version as readonly Version[]) : [version as Version], opts, false);
+  }
+
+  #writeBlindGuarded(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<void> {
     try {
-      return this.#writeBlind(tenantId, key, Array.isArray(version) ? (version as readonly Version[]) : [version as Version], opts);
+      return this.#writeBlind(tenantId, key, versions, opts, waited);
     } catch (err) {
       this.#rejected++;
       return Promise.reject(err);
     }
   }
 
-  #writeBlind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> {
-    const stall = this.#admit(tenantId, key, versions, opts);
-    if (stall) return stall.then(() => this.writeBlind(tenantId, key, versions, opts));
+  #writeBlind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<void> {
+    const stall = this.#admit(tenantId, key, versions, opts, waited);
+    if (stall) return stall.then(() => this.#writeBlindGuarded(tenantId, key, versions, opts, true));
     let wids: readonly WriteIdEntry[] = NO_WRITE_IDS;
     if (opts.purpose === 'CLIENT') {
       const v = versions[0]!;
@@ -655,9 +784,15 @@ export class StorageEngine {
     );
   }
 
-  /** §3 back-pressure: the active memtable is full while the immutable one is still flushing. */
+  /**
+   * §3 back-pressure: the active memtable is full while the immutable one is still flushing, or L0 reached l0_stop
+   * (only while background compaction runs: without it nothing would ever bring L0 down).
+   */
   #stalled(): boolean {
-    return this.#immutable !== undefined && this.#active.bytes >= this.#memtableBytes;
+    return (
+      (this.#immutable !== undefined && this.#active.bytes >= this.#memtableBytes) ||
+      (this.#autoCompact && this.#tables.l0.length >= this.#l0Stop && this.#status === 'open')
+    );
   }
 
   #waitStall(): Promise<void> {
@@ -668,7 +803,7 @@ export class StorageEngine {
         const i = this.#stallWaiters.indexOf(w);
         if (i >= 0) this.#stallWaiters.splice(i, 1);
         reject(
-          new PairdbError('SERVICE_UNAVAILABLE', `write stalled over ${this.#stallTimeoutMs} ms waiting for a memtable flush`, {
+          new PairdbError('SERVICE_UNAVAILABLE', `write stalled over ${this.#stallTimeoutMs} ms waiting for a memtable flush or L0 compaction`, {
             outcome: 'not_applied',
             retryAfterSeconds: 1,
           }),
@@ -717,6 +852,7 @@ export class StorageEngine {
         if (this.#status === 'open') {
           this.#releaseStalls();
           this.#maybeFlush();
+          this.#maybeCompact();
         }
       });
     this.#flushJob = job;
@@ -815,6 +951,317 @@ export class StorageEngine {
     );
   }
 
+  // ── Compaction (§6) ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Starts the next background compaction if there is one to do and none is running (after flushes, jobs, open). */
+  #maybeCompact(): void {
+    if (this.#compactJob || this.#compactTimer || this.#status !== 'open' || !this.#autoCompact || this.#manualCompactions > 0) return;
+    const pick = this.#pick();
+    if (!pick) return;
+    const job = this.#runPick(pick).then(
+      () => {
+        this.#compactBackoffMs = 0;
+      },
+      (err: unknown) => this.#compactionFailed(err),
+    );
+    this.#compactJob = job.finally(() => {
+      this.#compactJob = undefined;
+      if (this.#status === 'open') {
+        this.#releaseStalls();
+        this.#maybeCompact();
+      }
+    });
+  }
+
+  #pick(): CompactionPick | undefined {
+    const tables = this.#manifest.state.tables;
+    const nowMs = this.#now();
+    const pick = pickCompaction(tables, { policy: this.#policy, cursors: this.#cursors, nowMs, exclude: this.#suspect });
+    if (pick?.kind !== 'tombstone-gc' || !this.#gcNoop.has(pick.inputs[0].file)) return pick;
+    return pickTombstoneGc(tables, this.#policy, nowMs, new Set([...this.#suspect, ...this.#gcNoop]));
+  }
+
+  /**
+   * §6 crash safety: a checksum failure in an input marks that table suspect (never compacted again, health
+   * degraded; its data stays readable where the blocks are good); any other failure retries with backoff.
+   */
+  #compactionFailed(err: unknown): void {
+    this.#compactionFailures++;
+    const log = this.#opts.logger;
+    if (this.#status !== 'open') {
+      log.info({ err }, 'compaction stopped: the engine is closing');
+      return;
+    }
+    if (err instanceof SSTableCorruptionError || err instanceof MergeOrderError) {
+      this.#checksumFailures++;
+      this.#markSuspect(err instanceof SSTableCorruptionError ? err.file : undefined, err);
+      return;
+    }
+    this.#compactBackoffMs = Math.min(COMPACTION_RETRY_MAX_MS, Math.max(COMPACTION_RETRY_MIN_MS, this.#compactBackoffMs * 2));
+    log.error({ err, retry_ms: this.#compactBackoffMs }, 'compaction failed; outputs deleted, retrying later');
+    this.#compactTimer = setTimeout(() => {
+      this.#compactTimer = undefined;
+      this.#maybeCompact();
+    }, this.#compactBackoffMs);
+    this.#compactTimer.unref();
+  }
+
+  /** Marks the table at `path` suspect (§6, §7). A MergeOrderError names its source only by position: logged. */
+  #markSuspect(path: string | undefined, err: Error): void {
+    const h = path === undefined ? undefined : this.#tables.all.find((t) => t.reader.path === path);
+    if (h) this.#suspect.add(h.meta.file);
+    this.#opts.logger.error(
+      { err, file: path, table: h?.meta.file, level: h?.meta.level },
+      'sstable checksum failure: table marked suspect (not compacted again; node degraded)',
+    );
+  }
+
+  /** File numbers of the tables that failed a checksum since open. */
+  get suspectTables(): readonly number[] {
+    return [...this.#suspect].sort((a, b) => a - b);
+  }
+
+  /** Runs one pick: a trivial move (EDIT only) or a merge; commits, installs, releases the inputs. */
+  async #runPick(pick: CompactionPick, drop?: (ckey: Buffer) => boolean): Promise<CompactionSummary> {
+    const byFile = new Map(this.#tables.all.map((h) => [h.meta.file, h]));
+    const handles = (metas: readonly TableMeta[]): TableHandle[] =>
+      metas.map((m) => {
+        const h = byFile.get(m.file);
+        if (!h) throw new PairdbError('INTERNAL_ERROR', `compaction input ${m.file} is not in the installed table set`);
+        return h;
+      });
+    const inputs = handles(pick.inputs);
+    const over = handles(pick.overlapping);
+    if (pick.trivialMove && !drop) return this.#move(inputs[0]!, pick.outputLevel, pick.nextCursor);
+
+    const started = performance.now();
+    const inputSet = new Set([...inputs, ...over]);
+    const purged = { purged: 0 };
+    const nowMs = this.#now();
+    const rule = tombstonePurge({ nowMs, gcGraceMs: this.#policy.gcGraceMs, mayExistOutside: (ckey) => this.#mayExistOutside(ckey, inputSet) }, purged);
+    // Keys whose set lost purged tombstones: their cached rows go at install (§7 cached sets equal the tables').
+    const changedRows: string[] = [];
+    const purge = (ckey: Buffer, versions: readonly Version[]): readonly Version[] => {
+      const out = rule(ckey, versions);
+      if (out !== versions) changedRows.push(ckey.toString('utf8'));
+      return out;
+    };
+    for (const h of inputSet) h.refs++;
+    let result: Awaited<ReturnType<typeof runCompaction>>;
+    try {
+      result = await runCompaction({
+        fs: this.#fs,
+        inputs: inputs.map((h) => ({ meta: h.meta, reader: h.reader })),
+        overlapping: over.map((h) => ({ meta: h.meta, reader: h.reader })),
+        outputLevel: pick.outputLevel,
+        levelBelowOutput: this.#manifest.state.tables.get(pick.outputLevel + 1) ?? [],
+        policy: this.#policy,
+        allocateFile: () => this.#manifest.nextFileNumber(),
+        tablePath: (f) => this.#tablePath(f),
+        purge,
+        drop,
+        limiter: this.#limiter,
+        nowMs,
+        // Shutdown aborts a running compaction (cli-and-ops.md drain: temp files removed).
+        cancelled: () => this.#status !== 'open',
+      });
+    } finally {
+      for (const h of inputSet) this.#unpin(h);
+    }
+    const outputs: TableHandle[] = [];
+    try {
+      for (const meta of result.outputs) {
+        const reader = await SSTableReader.open(this.#fs, this.#tablePath(meta.file), { fileNumber: meta.file, blockCache: this.#blockCache });
+        outputs.push(handleOf(meta, reader));
+      }
+      // The commit point of the compaction (§5): outputs are published, inputs still listed until this is durable.
+      await this.#manifest.commit({
+        reason: 'compaction',
+        remove: [...inputSet].map((h) => ({ file: h.meta.file, level: h.meta.level })),
+        add: result.outputs,
+      });
+    } catch (err) {
+      for (const h of outputs) await h.reader.close().catch(() => undefined);
+      const committed = new Set([...this.#manifest.state.tables.values()].flat().map((t) => t.file));
+      // Not committed (unless the outcome is unknown: then the next start judges it).
+      await discardOutputs(
+        this.#fs,
+        result.outputs.filter((m) => !committed.has(m.file)).map((m) => this.#tablePath(m.file)),
+      );
+      throw err;
+    }
+    this.#install(inputSet, outputs);
+    if (drop) this.#rowCache.clear();
+    else for (const rk of changedRows) this.#rowCache.delete(rk);
+    if (pick.nextCursor !== undefined) this.#cursors.set(pick.level, pick.nextCursor);
+    if (pick.kind === 'tombstone-gc' && purged.purged === 0) for (const m of result.outputs) this.#gcNoop.add(m.file);
+    if (pick.kind === 'level') this.#gcNoop.clear();
+    this.#compactions++;
+    this.#compactionBytesRead += result.bytesRead;
+    this.#compactionBytesWritten += result.bytesWritten;
+    this.#tombstonesPurged += purged.purged;
+    const summary: CompactionSummary = {
+      tablesIn: inputSet.size,
+      tablesOut: outputs.length,
+      bytesIn: result.bytesRead,
+      bytesOut: result.bytesWritten,
+      entriesDropped: result.dropped,
+      tombstonesPurged: purged.purged,
+    };
+    this.#opts.logger.info(
+      {
+        kind: pick.kind,
+        level: pick.level,
+        output_level: pick.outputLevel,
+        inputs: [...inputSet].map((h) => h.meta.file),
+        outputs: result.outputs.map((m) => m.file),
+        keys_in: result.keysIn,
+        keys_out: result.keysOut,
+        bytes_in: result.bytesRead,
+        bytes_out: result.bytesWritten,
+        purged: purged.purged,
+        dropped: result.dropped,
+        ms: Math.round(performance.now() - started),
+      },
+      'compacted',
+    );
+    return summary;
+  }
+
+  /** §6 trivial move: one table changes level by an EDIT; no rewrite, the open reader stays. */
+  async #move(h: TableHandle, outputLevel: number, nextCursor: string | undefined): Promise<CompactionSummary> {
+    const from = h.meta.level;
+    const moved: TableMeta = { ...h.meta, level: outputLevel };
+    await this.#manifest.commit({ reason: 'move', remove: [{ file: h.meta.file, level: from }], add: [moved] });
+    h.meta = moved;
+    const t = this.#tables;
+    const levels = t.levels.map((lv) => [...lv]);
+    const l0 = from === 0 ? t.l0.filter((x) => x !== h) : [...t.l0];
+    if (from > 0) levels[from - 1] = levels[from - 1]!.filter((x) => x !== h);
+    while (levels.length < outputLevel) levels.push([]);
+    levels[outputLevel - 1]!.push(h);
+    sortLevel(outputLevel, levels[outputLevel - 1]!);
+    this.#tables = buildTableSet(l0, levels);
+    this.#tableGen++;
+    if (nextCursor !== undefined) this.#cursors.set(from, nextCursor);
+    this.#compactions++;
+    this.#opts.logger.info({ table: h.meta.file, from, to: outputLevel }, 'moved a table down a level');
+    return { tablesIn: 1, tablesOut: 1, bytesIn: 0, bytesOut: 0, entriesDropped: 0, tombstonesPurged: 0 };
+  }
+
+  /** Replaces `removed` by `added` in the installed set; the removed tables go once no read pins them. */
+  #install(removed: ReadonlySet<TableHandle>, added: readonly TableHandle[]): void {
+    const t = this.#tables;
+    const l0 = t.l0.filter((h) => !removed.has(h));
+    const levels = t.levels.map((lv) => lv.filter((h) => !removed.has(h)));
+    for (const h of added) {
+      if (h.meta.level === 0) l0.push(h);
+      else {
+        while (levels.length < h.meta.level) levels.push([]);
+        levels[h.meta.level - 1]!.push(h);
+      }
+    }
+    sortLevel(0, l0);
+    for (let i = 0; i < levels.length; i++) sortLevel(i + 1, levels[i]!);
+    this.#tables = buildTableSet(l0, levels);
+    this.#tableGen++;
+    for (const h of removed) {
+      h.obsolete = true;
+      this.#unpin(h);
+    }
+  }
+
+  #unpin(h: TableHandle): void {
+    if (--h.refs > 0 || !h.obsolete) return;
+    // The EDIT that removed it is durable (§5 deletion order); a failed unlink leaves an orphan for the next start.
+    h.reader
+      .close()
+      .then(() => this.#fs.unlink(h.reader.path))
+      .catch((err: unknown) => this.#opts.logger.warn({ err, file: h.reader.path }, 'could not delete a compacted table'));
+  }
+
+  /**
+   * Tombstone purge condition 2 (§6): a memtable holds the ckey, or a table outside the inputs (any level) may hold
+   * it by key range and bloom filter.
+   */
+  #mayExistOutside(ckey: Buffer, inputs: ReadonlySet<TableHandle>): boolean {
+    const mapKey = ckey.toString('utf8');
+    if (this.#active.getByMapKey(mapKey) || this.#immutable?.getByMapKey(mapKey)) return true;
+    for (const h of this.#tables.all) {
+      if (!inputs.has(h) && inRange(h, ckey) && h.reader.mayContain(ckey)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The Compact RPC (§6): flushes the memtable, then compacts every level into the next, top-down, until all data
+   * sits in one level (or, with `level`, that level once into the next). `drop` omits matching keys: every table is
+   * rewritten then, so no matching key survives anywhere. Waits for a running background job first and keeps the
+   * background picker off meanwhile. A suspect table in the way fails with CORRUPT_FILE.
+   */
+  async compact(opts: CompactOptions = {}): Promise<CompactionSummary> {
+    if (this.#status !== 'open') {
+      throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
+    }
+    if (opts.level !== undefined && (!Number.isInteger(opts.level) || opts.level < 0 || opts.level >= this.#policy.maxLevel)) {
+      throw new PairdbError('INVALID_REQUEST', `level must be an integer from 0 to ${this.#policy.maxLevel - 1}`);
+    }
+    if (opts.level !== undefined && opts.drop) throw new PairdbError('INVALID_REQUEST', 'drop needs a full compaction (all levels)');
+    this.#manualCompactions++;
+    const total = { tablesIn: 0, tablesOut: 0, bytesIn: 0, bytesOut: 0, entriesDropped: 0, tombstonesPurged: 0 };
+    const add = (s: CompactionSummary): void => {
+      for (const k of Object.keys(total) as (keyof CompactionSummary)[]) total[k] += s[k];
+    };
+    try {
+      if (opts.level === undefined) await this.flush();
+      while (this.#compactJob) await this.#compactJob;
+      const steps = opts.level === undefined ? this.#policy.maxLevel + 1 : 1;
+      let rewroteLast = false;
+      for (let i = 0; i < steps; i++) {
+        if (this.#status !== 'open') throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`);
+        const tables = this.#manifest.state.tables;
+        const nonEmpty = [...tables.entries()].filter(([, ts]) => ts.length > 0).map(([l]) => l).sort((a, b) => a - b);
+        if (nonEmpty.length === 0) break;
+        const level = opts.level ?? nonEmpty[0]!;
+        let outputLevel = level + 1;
+        if (opts.level === undefined && nonEmpty.length === 1 && level > 0) {
+          // All data sits in one level: done, unless a drop must still rewrite it.
+          if (!opts.drop || rewroteLast) break;
+          outputLevel = level;
+        }
+        const inputs = tables.get(level) ?? [];
+        if (inputs.length === 0) break;
+        const { min, max } = keyRange(inputs);
+        const over = outputLevel === level ? [] : opts.drop ? [...(tables.get(outputLevel) ?? [])] : overlapping(tables.get(outputLevel), min, max);
+        const suspect = [...inputs, ...over].find((t) => this.#suspect.has(t.file));
+        if (suspect) {
+          throw new PairdbError('CORRUPT_FILE', `table ${suspect.file} (L${suspect.level}) failed a checksum; quarantine it before compacting`);
+        }
+        const pick: CompactionPick = {
+          kind: 'level',
+          level,
+          outputLevel,
+          score: 0,
+          inputs,
+          overlapping: over,
+          trivialMove: inputs.length === 1 && over.length === 0 && outputLevel !== level,
+          nextCursor: undefined,
+        };
+        add(await this.#runPick(pick, opts.drop));
+        // With a drop every step takes the whole output level, so everything there has been filtered.
+        rewroteLast = opts.drop !== undefined;
+        if (outputLevel === level) break;
+      }
+      return total;
+    } finally {
+      this.#manualCompactions--;
+      if (this.#status === 'open') {
+        this.#releaseStalls();
+        this.#maybeCompact();
+      }
+    }
+  }
+
   stats(): EngineStats {
     const log = this.#log;
     const imm = this.#immutable;
@@ -855,8 +1302,23 @@ export class StorageEngine {
       flushes: this.#flushes,
       writeStalls: this.#stalls,
       checksumFailures: this.#checksumFailures,
+      compactions: this.#compactions,
+      compactionFailures: this.#compactionFailures,
+      compactionBytesRead: this.#compactionBytesRead,
+      compactionBytesWritten: this.#compactionBytesWritten,
+      tombstonesPurged: this.#tombstonesPurged,
+      pendingCompactions: this.#pendingCompactions(),
+      suspectTables: this.#suspect.size,
+      l0Slowdowns: this.#slowdowns,
       logStart: this.#manifest.state.logStart,
     };
+  }
+
+  #pendingCompactions(): number {
+    const tables = this.#manifest.state.tables;
+    let n = 0;
+    for (let level = 0; level < this.#policy.maxLevel; level++) if (levelScore(tables, level, this.#policy) >= 1) n++;
+    return n;
   }
 
   /** Active-memtable entries in ckey order (tests; data already flushed to tables is not included). */
@@ -872,7 +1334,10 @@ export class StorageEngine {
     if (this.#status === 'closed' || this.#status === 'closing') return;
     if (this.#status === 'open') this.#status = 'closing';
     this.#releaseStalls(new PairdbError('SERVICE_UNAVAILABLE', 'storage engine is closing', { outcome: 'not_applied' }));
+    if (this.#compactTimer) clearTimeout(this.#compactTimer);
+    this.#compactTimer = undefined;
     try {
+      while (this.#compactJob) await this.#compactJob;
       if (this.#flushJob) await this.#flushJob.catch(() => undefined);
       if ((this.#opts.flushOnShutdown ?? true) && this.#status === 'closing') {
         await this.flush().catch((err: unknown) => this.#opts.logger.warn({ err }, 'flush on shutdown failed; the commit log keeps the data'));

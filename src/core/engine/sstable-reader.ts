@@ -208,7 +208,7 @@ export class SSTableReader {
    * Data block `b`, CRC-verified and parsed (from the block cache when there is one). Also checks that its last key
    * is the index's and that its first key follows the previous block's last key.
    */
-  async readDataBlock(b: number): Promise<DataBlock> {
+  async readDataBlock(b: number, fillCache = true): Promise<DataBlock> {
     this.#assertOpen();
     const offset = this.index.offsets[b]!;
     const cached = this.#cache?.get(this.fileNumber, offset);
@@ -229,16 +229,20 @@ export class SSTableReader {
     if (b > 0 && Buffer.compare(block.keyAt(0), this.index.lastKey(b - 1)) <= 0) {
       throw new SSTableCorruptionError(this.path, offset, `data block ${b}: first key not after the previous block`);
     }
-    if (this.fileNumber >= 0) this.#cache?.set(this.fileNumber, offset, block);
+    if (fillCache && this.fileNumber >= 0) this.#cache?.set(this.fileNumber, offset, block);
     return block;
   }
 
-  /** Every entry in ckey order, from the first ckey ≥ `from` when given. */
-  async *entries(from?: Buffer): AsyncGenerator<SSTableScanEntry> {
+  /**
+   * Every entry in ckey order, from the first ckey ≥ `from` when given. `fillCache: false` (compactions, scans) reads
+   * blocks without inserting them into the block cache, so one pass over a table does not evict the hot blocks.
+   */
+  async *entries(from?: Buffer, opts: { readonly fillCache?: boolean } = {}): AsyncGenerator<SSTableScanEntry> {
+    const fill = opts.fillCache ?? true;
     let b = from ? this.index.findBlock(from) : 0;
     let i = -1;
     for (; b < this.index.count; b++) {
-      const block = await this.readDataBlock(b);
+      const block = await this.readDataBlock(b, fill);
       i = i < 0 && from ? block.lowerBound(from) : 0;
       for (; i < block.count; i++) yield this.#decode(block, b, i);
     }

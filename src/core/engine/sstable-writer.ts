@@ -280,6 +280,11 @@ export class SSTableWriter {
         this.#state = 'failed';
         await this.#fs.close(this.#fd).catch(() => undefined);
         await this.#fs.unlink(this.tmpPath).catch(() => undefined);
+      } else if (this.#state === 'finished') {
+        // The rename or the directory fsync failed: the caller sees no table, so neither name may stay behind.
+        this.#state = 'failed';
+        await this.#fs.unlink(this.tmpPath).catch(() => undefined);
+        await this.#fs.unlink(this.path).catch(() => undefined);
       }
       throw err;
     }
