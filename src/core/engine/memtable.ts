@@ -160,6 +160,26 @@ export class Memtable {
     for (let x = this.#head.next[0]!; x; x = x.next[0]!) yield x;
   }
 
+  /**
+   * Entries in ckey order from the first ckey ≥ `from` (> `from` when `exclusive`). Safe while writes continue (the
+   * skip list only gains nodes; a key inserted behind the cursor is not seen, one ahead of it is).
+   */
+  *entriesFrom(from: Buffer | undefined, exclusive = false): IterableIterator<MemEntry> {
+    let prev: SkipNode = this.#head;
+    if (from) {
+      for (let i = this.#height - 1; i >= 0; i--) {
+        let n: SkipNode | null | undefined = prev.next[i];
+        while (n && Buffer.compare(n.ckey, from) < 0) {
+          prev = n;
+          n = prev.next[i];
+        }
+      }
+    }
+    let x: SkipNode | null | undefined = prev.next[0];
+    if (from && exclusive && x && x.ckey.equals(from)) x = x.next[0];
+    for (; x; x = x.next[0]) yield x;
+  }
+
   #randomHeight(): number {
     let h = 1;
     while (h < MAX_HEIGHT && this.#random() < P) h++;
