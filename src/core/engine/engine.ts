@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import { PairdbError } from '../errors.js';
 import { type Version, reduce } from '../model/version.js';
+import { encodedVersionSize } from '../model/version-codec.js';
 import type { Logger } from '../observability/logger.js';
 import { LruBlockCache } from './block-cache.js';
 import { CommitLog, type CommitLogSync, type ReplayReport } from './commit-log.js';
 import type { LogWrite } from './commit-log-format.js';
 import { DataDirLock, isPidAlive } from './data-dir-lock.js';
+import { DiskGuard, type DiskState, type DiskThresholds, type StatfsFn } from './disk-guard.js';
+import type { EngineObserver, ReadSource } from './engine-metrics.js';
 import { type FileSystem, NodeFileSystem, errnoCode } from './file-system.js';
 import { Manifest, type ManifestState, type TableMeta } from './manifest.js';
 import { type MemEntry, type MergeHint, Memtable, encodeCkey } from './memtable.js';
@@ -68,6 +71,35 @@ export interface EngineStats {
   readonly writeStalls: number;
   readonly checksumFailures: number;
   readonly logStart: number;
+  // §9 metrics (mirrored into pairdb_engine_* counters at scrape time).
+  /** Bytes appended to the commit log since open. */
+  readonly commitlogBytesWritten: number;
+  /** 1 when recovery cut a torn (or out-of-order unsynced) tail off the newest segment at open, else 0. */
+  readonly commitlogTornTruncations: number;
+  /** Partial writes cut back after ENOSPC. */
+  readonly commitlogEnospcTruncations: number;
+  readonly rowCacheHits: number;
+  readonly rowCacheMisses: number;
+  readonly rowCacheEvictions: number;
+  readonly rowCacheRejections: number;
+  readonly blockCacheHits: number;
+  readonly blockCacheMisses: number;
+  readonly blockCacheBytes: number;
+  /** Bloom checks of tables whose key range holds the key: "absent", "maybe" and found, "maybe" but not found. */
+  readonly bloomNegative: number;
+  readonly bloomPositive: number;
+  readonly bloomFalsePositive: number;
+  /** Bytes pinned by open tables: index + properties blocks, and bloom blocks. */
+  readonly pinnedIndexBytes: number;
+  readonly pinnedBloomBytes: number;
+  /** Disk guard (§9): state, usage ratio of the fullest file system, its bytes, writes refused. */
+  readonly diskState: DiskState;
+  readonly diskUsageRatio: number;
+  /** False until the first statfs succeeded (usage then unknown). */
+  readonly diskUsageKnown: boolean;
+  readonly diskUsedBytes: number;
+  readonly diskCapacityBytes: number;
+  readonly diskRejections: number;
 }
 
 export interface StorageEngineOptions {
@@ -93,6 +125,16 @@ export interface StorageEngineOptions {
   /** Owner pid written to LOCK (default: this process). */
   readonly pid?: number;
   readonly isPidAlive?: (pid: number) => boolean;
+  /** §9 disk guard thresholds as usage ratios, default warn 0.80 / throttle 0.90 / reject 0.95. */
+  readonly diskThresholds?: Partial<DiskThresholds>;
+  /** statfs the disk guard polls (tests inject usage); default node's fs.promises.statfs. */
+  readonly statfs?: StatfsFn;
+  /** Disk guard poll interval, default 5 s (it also checks after every flush). */
+  readonly diskPollIntervalMs?: number;
+  /** CLIENT write rate while the disk guard throttles, default 8 MiB/s (§9). */
+  readonly diskThrottleBytesPerSec?: number;
+  /** Receives write/read/flush/stall/checksum/commit-log events for the §9 metrics (engine-metrics.ts); default none. */
+  readonly observer?: EngineObserver;
 }
 
 /** Sibling cap of cluster.md §5 for CLIENT writes. */
@@ -243,6 +285,13 @@ export class StorageEngine {
   #flushes = 0;
   #stalls = 0;
   #checksumFailures = 0;
+  #bloomNegative = 0;
+  #bloomPositive = 0;
+  #bloomFalsePositive = 0;
+  readonly #disk: DiskGuard;
+  readonly #obs: EngineObserver | undefined;
+  /** Re-entries of CLIENT writes that already waited out their disk-throttle booking (not booked twice). */
+  readonly #throttlePaid = new WeakSet<WriteOptions>();
 
   private constructor(opts: StorageEngineOptions, fs: FileSystem) {
     this.#opts = opts;
@@ -252,6 +301,16 @@ export class StorageEngine {
     this.#stallTimeoutMs = opts.writeStallTimeoutMs ?? DEFAULT_WRITE_STALL_TIMEOUT_MS;
     this.#blockCache = new LruBlockCache(opts.blockCacheBytes ?? DEFAULT_BLOCK_CACHE_BYTES);
     this.#rowCache = new RowCache<CachedRow>(opts.rowCacheBytes ?? DEFAULT_ROW_CACHE_BYTES, { weigh: weighRow });
+    this.#obs = opts.observer;
+    this.#disk = new DiskGuard({
+      dataDir: opts.dataDir,
+      logger: opts.logger,
+      thresholds: opts.diskThresholds,
+      statfs: opts.statfs,
+      pollIntervalMs: opts.diskPollIntervalMs,
+      throttleBytesPerSec: opts.diskThrottleBytesPerSec,
+      now: this.#now,
+    });
   }
 
   /**
@@ -273,7 +332,10 @@ export class StorageEngine {
     });
     try {
       await engine.#startup();
+      // The first statfs before any write is admitted; then every diskPollIntervalMs (§9).
+      await engine.#disk.start();
     } catch (err) {
+      engine.#disk.stop();
       await engine.#closeFiles();
       await engine.#lock.release();
       throw err;
@@ -332,6 +394,7 @@ export class StorageEngine {
       onFatal: this.#onFatal,
       now: this.#now,
       allocateSegment: () => manifest.nextFileNumber(),
+      ...(opts.observer ? { observer: opts.observer } : {}),
     });
     this.#log = log;
     this.#replay = replay;
@@ -397,10 +460,15 @@ export class StorageEngine {
   async read(tenantId: string, key: string): Promise<{ readonly versions: readonly Version[]; readonly wids: readonly WriteIdEntry[] }> {
     this.#assertReadable();
     assertKey(tenantId, key);
+    const obs = this.#obs;
+    const t0 = obs ? performance.now() : 0;
     // §7 step 1: a cached set is complete (every applied write updates it in place).
     const rk = rowKey(tenantId, key);
     const hit = this.#rowCache.get(rk);
-    if (hit) return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
+    if (hit) {
+      obs?.read('row_cache', (performance.now() - t0) / 1000);
+      return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
+    }
     const ckey = encodeCkey(tenantId, key);
     const switches = this.#switches;
     for (;;) {
@@ -416,6 +484,10 @@ export class StorageEngine {
       // await); writes applied from now on update the entry in place. A switch meanwhile means the memtables seen
       // may not be the ones the tables were read against, so nothing is filled (the next miss fills).
       if (switches === this.#switches) this.#rowCache.set(rk, { versions, wids: merged });
+      if (obs) {
+        const source: ReadSource = versions.length === 0 ? 'absent' : part && part.versions.length > 0 ? 'sstable' : 'memtable';
+        obs.read(source, (performance.now() - t0) / 1000);
+      }
       return { versions, wids: this.#liveWids(merged) };
     }
   }
@@ -430,7 +502,11 @@ export class StorageEngine {
     const t = this.#tables;
     if (t.all.length === 0) return [];
     const out: TableHandle[] = [];
-    for (const h of t.l0) if (inRange(h, ckey) && h.reader.mayContain(ckey)) out.push(h);
+    for (const h of t.l0) {
+      if (!inRange(h, ckey)) continue;
+      if (h.reader.mayContain(ckey)) out.push(h);
+      else this.#bloomNegative++;
+    }
     for (const lv of t.levels) {
       let lo = 0;
       let hi = lv.length - 1;
@@ -441,6 +517,7 @@ export class StorageEngine {
         else if (Buffer.compare(ckey, h.maxKey) > 0) lo = mid + 1;
         else {
           if (h.reader.mayContain(ckey)) out.push(h);
+          else this.#bloomNegative++;
           break;
         }
       }
@@ -456,12 +533,16 @@ export class StorageEngine {
     } catch (err) {
       if (err instanceof SSTableCorruptionError) {
         this.#checksumFailures++;
+        this.#obs?.checksumFailure('sst');
         this.#opts.logger.error({ file: err.file, offset: err.offset, what: err.what }, 'sstable checksum failure on read');
         throw new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
       }
       throw PairdbError.from(err);
     }
     const hits = found.filter((e): e is SSTableEntry => e !== undefined);
+    // Every candidate passed its bloom check: found = a true positive, else a false positive.
+    this.#bloomPositive += hits.length;
+    this.#bloomFalsePositive += found.length - hits.length;
     if (hits.length === 0) return undefined;
     return {
       versions: reduceSources(hits.map((e) => e.versions)),
@@ -483,6 +564,23 @@ export class StorageEngine {
    * be needed, writes wait FIFO (at most writeStallTimeoutMs, then SERVICE_UNAVAILABLE).
    */
   writeVersions(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
+    const obs = this.#obs;
+    if (!obs) return this.#writeVersions(tenantId, key, versions, opts);
+    const t0 = performance.now();
+    return this.#writeVersions(tenantId, key, versions, opts).then(
+      (r) => {
+        obs.write(r.outcome === 'APPLIED' ? 'applied' : 'noop', (performance.now() - t0) / 1000);
+        return r;
+      },
+      (err: unknown) => {
+        obs.write('rejected', (performance.now() - t0) / 1000);
+        throw err;
+      },
+    );
+  }
+
+  /** writeVersions without the timing (re-entered after a stall or throttle wait, so a write is timed once). */
+  #writeVersions(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
     try {
       return this.#write(tenantId, key, versions, opts);
     } catch (err) {
@@ -493,9 +591,10 @@ export class StorageEngine {
 
   /**
    * The checks every write makes before it is logged (throws); returns a promise when the write must first wait
-   * out a flush stall (FIFO), after which the caller starts it again.
+   * out a disk-throttle booking or a flush stall (FIFO), after which the caller starts it again with the options
+   * the promise resolves to.
    */
-  #admit(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> | undefined {
+  #admit(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteOptions> | undefined {
     if (this.#status !== 'open') {
       throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
     }
@@ -506,25 +605,42 @@ export class StorageEngine {
     if (deadlineMs > 0 && this.#now() >= deadlineMs) {
       throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
     }
+    const disk = this.#disk;
+    if (disk.state !== 'ok') {
+      // §9: reject refuses every purpose (DISK_FULL); throttle books CLIENT writes only, internal ones pass.
+      disk.assertWritable();
+      if (disk.state === 'throttle' && opts.purpose === 'CLIENT' && !this.#throttlePaid.has(opts)) {
+        const waitMs = disk.throttle(writeBytes(tenantId, key, versions));
+        if (waitMs > 0) {
+          // A fresh object marks the re-entry as paid (the caller may share one options object between writes).
+          const paid: WriteOptions = { ...opts };
+          this.#throttlePaid.add(paid);
+          return new Promise<WriteOptions>((resolve) => setTimeout(() => resolve(paid), waitMs));
+        }
+      }
+    }
     if (this.#stallWaiters.length === 0 && !this.#stalled()) return undefined;
-    return this.#waitStall().catch((err: unknown) => {
-      this.#rejected++;
-      throw err;
-    });
+    return this.#waitStall().then(
+      () => opts,
+      (err: unknown) => {
+        this.#rejected++;
+        throw err;
+      },
+    );
   }
 
   // Synchronous up to the log append when no table may hold the key, so every write of one event-loop turn joins
   // one group commit; a key some table may hold is read first (async).
   #write(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
     const stall = this.#admit(tenantId, key, versions, opts);
-    if (stall) return stall.then(() => this.writeVersions(tenantId, key, versions, opts));
+    if (stall) return stall.then((o) => this.#writeVersions(tenantId, key, versions, o));
     const ckey = encodeCkey(tenantId, key);
     const gen = this.#tableGen;
     const cands = this.#candidates(ckey);
     if (cands.length === 0) return this.#writeWith(undefined, tenantId, key, versions, opts);
     return this.#readTables(cands, ckey).then(
       (part) => {
-        if (gen !== this.#tableGen) return this.writeVersions(tenantId, key, versions, opts);
+        if (gen !== this.#tableGen) return this.#writeVersions(tenantId, key, versions, opts);
         try {
           return this.#writeWith(part, tenantId, key, versions, opts);
         } catch (err) {
@@ -547,8 +663,22 @@ export class StorageEngine {
    * deadlines apply as for writeVersions. Resolves once durable and applied.
    */
   writeBlind(tenantId: string, key: string, version: Version | readonly Version[], opts: WriteOptions): Promise<void> {
+    const versions = Array.isArray(version) ? (version as readonly Version[]) : [version as Version];
+    const obs = this.#obs;
+    if (!obs) return this.#blind(tenantId, key, versions, opts);
+    const t0 = performance.now();
+    return this.#blind(tenantId, key, versions, opts).then(
+      () => obs.write('applied', (performance.now() - t0) / 1000),
+      (err: unknown) => {
+        obs.write('rejected', (performance.now() - t0) / 1000);
+        throw err;
+      },
+    );
+  }
+
+  #blind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> {
     try {
-      return this.#writeBlind(tenantId, key, Array.isArray(version) ? (version as readonly Version[]) : [version as Version], opts);
+      return this.#writeBlind(tenantId, key, versions, opts);
     } catch (err) {
       this.#rejected++;
       return Promise.reject(err);
@@ -557,7 +687,7 @@ export class StorageEngine {
 
   #writeBlind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<void> {
     const stall = this.#admit(tenantId, key, versions, opts);
-    if (stall) return stall.then(() => this.writeBlind(tenantId, key, versions, opts));
+    if (stall) return stall.then((o) => this.#blind(tenantId, key, versions, o));
     let wids: readonly WriteIdEntry[] = NO_WRITE_IDS;
     if (opts.purpose === 'CLIENT') {
       const v = versions[0]!;
@@ -572,6 +702,7 @@ export class StorageEngine {
       },
       (err: unknown) => {
         this.#rejected++;
+        this.#noteDiskFull(err, 'commit log write');
         throw err;
       },
     );
@@ -650,6 +781,7 @@ export class StorageEngine {
       },
       (err: unknown) => {
         this.#rejected++;
+        this.#noteDiskFull(err, 'commit log write');
         throw err;
       },
     );
@@ -662,6 +794,15 @@ export class StorageEngine {
 
   #waitStall(): Promise<void> {
     this.#stalls++;
+    const obs = this.#obs;
+    if (obs) {
+      const t0 = performance.now();
+      return this.#stallPromise().finally(() => obs.stall('memtable', (performance.now() - t0) / 1000));
+    }
+    return this.#stallPromise();
+  }
+
+  #stallPromise(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const w: StallWaiter = { resolve, reject, timer: undefined };
       w.timer = setTimeout(() => {
@@ -738,10 +879,15 @@ export class StorageEngine {
     if (!imm) return;
     const log = this.#opts.logger;
     for (let attempt = 1; ; attempt++) {
+      const t0 = performance.now();
       try {
         await this.#flushOnce(imm, logStart);
+        this.#obs?.flush('ok', (performance.now() - t0) / 1000);
         break;
       } catch (err) {
+        this.#obs?.flush('error', (performance.now() - t0) / 1000);
+        // §9: ENOSPC on the table (or manifest) write sets reject; the guard's next poll looks at statfs again.
+        this.#noteDiskFull(err, 'memtable flush');
         if (this.#status !== 'open') throw err;
         log.error({ err, attempt }, 'memtable flush failed; retrying');
         await new Promise((r) => setTimeout(r, FLUSH_RETRY_MS));
@@ -757,6 +903,14 @@ export class StorageEngine {
         log.warn({ err, log_start: logStart }, 'could not unlink flushed commit-log segments');
       }
     }
+    // §9: after each flush (the table used space, the trimmed segments freed some). Never throws.
+    if (this.#status === 'open') void this.#disk.check();
+  }
+
+  /** An ENOSPC (raw, or DISK_FULL from the commit log or manifest) puts the disk guard in reject (§2, §9). */
+  #noteDiskFull(err: unknown, what: string): void {
+    const code = errnoCode(err);
+    if (code === 'ENOSPC' || code === 'DISK_FULL') this.#disk.markFull(what);
   }
 
   async #flushOnce(imm: Memtable, logStart: number | undefined): Promise<void> {
@@ -821,8 +975,12 @@ export class StorageEngine {
     let liveT = 0;
     let deadT = 0;
     let tableBytes = 0;
+    let pinned = 0;
+    let pinnedBloom = 0;
     const levels = new Map<number, { tables: number; bytes: number }>();
     for (const h of this.#tables.all) {
+      pinned += h.reader.pinnedBytes;
+      pinnedBloom += h.reader.footer.bloomLength;
       const lv = levels.get(h.meta.level) ?? { tables: 0, bytes: 0 };
       lv.tables++;
       lv.bytes += h.meta.size;
@@ -856,7 +1014,51 @@ export class StorageEngine {
       writeStalls: this.#stalls,
       checksumFailures: this.#checksumFailures,
       logStart: this.#manifest.state.logStart,
+      commitlogBytesWritten: log.counters.bytes,
+      commitlogTornTruncations: this.#replay.truncatedBytes > 0 ? 1 : 0,
+      commitlogEnospcTruncations: log.counters.enospcTruncations,
+      rowCacheHits: this.#rowCache.hits,
+      rowCacheMisses: this.#rowCache.misses,
+      rowCacheEvictions: this.#rowCache.evictions,
+      rowCacheRejections: this.#rowCache.rejections,
+      blockCacheHits: this.#blockCache.hits,
+      blockCacheMisses: this.#blockCache.misses,
+      blockCacheBytes: this.#blockCache.bytes,
+      bloomNegative: this.#bloomNegative,
+      bloomPositive: this.#bloomPositive,
+      bloomFalsePositive: this.#bloomFalsePositive,
+      pinnedIndexBytes: pinned - pinnedBloom,
+      pinnedBloomBytes: pinnedBloom,
+      diskState: this.#disk.state,
+      diskUsageRatio: this.#disk.usage.ratio,
+      diskUsageKnown: this.#disk.known,
+      diskUsedBytes: this.#disk.usage.usedBytes,
+      diskCapacityBytes: this.#disk.usage.capacityBytes,
+      diskRejections: this.#disk.rejections,
     };
+  }
+
+  /** The disk guard's state (§9): warn and worse make the node `degraded`. */
+  get diskState(): DiskState {
+    return this.#disk.state;
+  }
+
+  /** Used fraction (0..1) of the fullest file system under the data directory, as of the last check. */
+  get diskUsageRatio(): number {
+    return this.#disk.usage.ratio;
+  }
+
+  /** Re-reads statfs now (the guard also polls every diskPollIntervalMs and checks after each flush). */
+  checkDisk(): Promise<DiskState> {
+    return this.#disk.check();
+  }
+
+  /**
+   * Table files marked suspect (a checksum failure found by compaction, §6): never compacted again, node `degraded`.
+   * Empty until compaction tracks them.
+   */
+  get suspectTables(): readonly number[] {
+    return [];
   }
 
   /** Active-memtable entries in ckey order (tests; data already flushed to tables is not included). */
@@ -871,6 +1073,7 @@ export class StorageEngine {
   async close(): Promise<void> {
     if (this.#status === 'closed' || this.#status === 'closing') return;
     if (this.#status === 'open') this.#status = 'closing';
+    this.#disk.stop();
     this.#releaseStalls(new PairdbError('SERVICE_UNAVAILABLE', 'storage engine is closing', { outcome: 'not_applied' }));
     try {
       if (this.#flushJob) await this.#flushJob.catch(() => undefined);
@@ -914,6 +1117,13 @@ export class StorageEngine {
     this.#releaseStalls(new PairdbError('SERVICE_UNAVAILABLE', `storage I/O failed: ${err.message}`, { outcome: 'not_applied', cause: err }));
     this.#opts.onFatal?.(err);
   };
+}
+
+/** Bytes a write puts in the log, about (ckey + encoded versions): what the disk throttle books (§9). */
+function writeBytes(tenantId: string, key: string, versions: readonly Version[]): number {
+  let n = Buffer.byteLength(tenantId, 'utf8') + 1 + Buffer.byteLength(key, 'utf8');
+  for (const v of versions) n += encodedVersionSize(v);
+  return n;
 }
 
 /** A memtable's entries as SSTable entries (ckey order, non-empty sets). */
