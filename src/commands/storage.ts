@@ -23,6 +23,10 @@ interface StorageFlags {
   /** `--row-cache-size` (§7 row_cache_bytes); absent = the engine default, 128MiB. */
   rowCacheSize?: string;
   flushOnShutdown: string;
+  /** `--disk-warn/--disk-throttle/--disk-reject`: % used (storage-engine.md §9); absent = 80/90/95. */
+  diskWarn?: string;
+  diskThrottle?: string;
+  diskReject?: string;
   shutdownTimeout: string;
   logLevel: string;
   engine: string;
@@ -51,6 +55,14 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
     throw new PairdbError('USAGE', `invalid --flush-on-shutdown ${JSON.stringify(f.flushOnShutdown)} (true or false)`);
   }
   const adminPort = parsePort(f.adminPort, '--admin-port');
+  const disk = {
+    warn: parsePercent(f.diskWarn ?? '80', '--disk-warn'),
+    throttle: parsePercent(f.diskThrottle ?? '90', '--disk-throttle'),
+    reject: parsePercent(f.diskReject ?? '95', '--disk-reject'),
+  };
+  if (!(disk.warn <= disk.throttle && disk.throttle <= disk.reject)) {
+    throw new PairdbError('USAGE', '--disk-warn, --disk-throttle and --disk-reject must not decrease (e.g. 80, 90, 95)');
+  }
   return {
     nodeId: f.nodeId,
     dataDir: f.dataDir,
@@ -64,9 +76,18 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
     memtableBytes: memtable,
     ...(rowCache !== undefined ? { rowCacheBytes: rowCache } : {}),
     flushOnShutdown: f.flushOnShutdown === 'true',
+    diskThresholds: disk,
     shutdownTimeoutMs: parseDuration(f.shutdownTimeout, '--shutdown-timeout'),
     engine: f.engine,
   };
+}
+
+/** A disk threshold flag: % used, 0 < p ≤ 100, as a usage ratio. */
+function parsePercent(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)%?$/.exec(text.trim());
+  const n = m ? Number(m[1]) : NaN;
+  if (!(n > 0 && n <= 100)) throw new PairdbError('USAGE', `invalid ${what} ${JSON.stringify(text)} (% of the disk used, 0 < p ≤ 100)`);
+  return n / 100;
 }
 
 /**
@@ -88,6 +109,9 @@ export function storageCommand(deps: CliDeps = defaultDeps()): Command {
     .addOption(flag('--commitlog-segment-size <size>', 'commit-log segment size', '64MiB'))
     .addOption(flag('--memtable-size <size>', 'memtable flush threshold; writes stall while a second flush would be needed', '64MiB'))
     .addOption(flag('--row-cache-size <size>', 'row cache (W-TinyLFU) size; 0 disables it', '128MiB'))
+    .addOption(flag('--disk-warn <percent>', 'disk used %: log once a minute, health degraded', '80'))
+    .addOption(flag('--disk-throttle <percent>', 'disk used %: client writes limited to 8MiB/s', '90'))
+    .addOption(flag('--disk-reject <percent>', 'disk used %: writes fail RESOURCE_EXHAUSTED, reads go on', '95'))
     .addOption(flag('--flush-on-shutdown <bool>', 'flush the memtable to an SSTable on shutdown (true|false)', 'true'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))

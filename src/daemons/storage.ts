@@ -1,7 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { DiskThresholds, StatfsFn } from '../core/engine/disk-guard.js';
 import { StorageEngine, type WritePurpose, type WriteResult } from '../core/engine/engine.js';
+import { EngineMetrics } from '../core/engine/engine-metrics.js';
 import type { FileSystem } from '../core/engine/file-system.js';
 import type { WriteIdEntry } from '../core/engine/write-ids.js';
 import { PairdbError } from '../core/errors.js';
@@ -37,6 +39,12 @@ export interface StorageDaemonConfig {
   readonly shutdownTimeoutMs?: number;
   /** Injected file system (tests); node:fs by default. */
   readonly fs?: FileSystem;
+  /** Disk guard thresholds as usage ratios (`--disk-warn/--disk-throttle/--disk-reject` are percent), default 0.80/0.90/0.95. */
+  readonly diskThresholds?: Partial<DiskThresholds>;
+  /** Injected statfs for the disk guard (tests set the usage); node's fs.promises.statfs by default. */
+  readonly statfs?: StatfsFn;
+  /** Disk guard poll interval (tests), default 5 s. */
+  readonly diskPollIntervalMs?: number;
 }
 
 const TENANT_RE = /^[A-Za-z0-9._-]{1,255}$/;
@@ -109,6 +117,7 @@ export class StorageDaemon {
   #stopped: Promise<boolean> | undefined;
   readonly #rpcCounts = new Map<string, number>();
   #registry: Registry | undefined;
+  #engineMetrics: EngineMetrics | undefined;
 
   constructor(config: StorageDaemonConfig, log: Logger, onFatal: (err: Error) => void = () => undefined) {
     this.#config = config;
@@ -159,6 +168,10 @@ export class StorageDaemon {
         memtableBytes: cfg.memtableBytes,
         rowCacheBytes: cfg.rowCacheBytes,
         flushOnShutdown: cfg.flushOnShutdown,
+        diskThresholds: cfg.diskThresholds,
+        statfs: cfg.statfs,
+        diskPollIntervalMs: cfg.diskPollIntervalMs,
+        observer: this.#engineMetrics,
         onFatal: (err) => this.#fatal(err),
       });
     } else {
@@ -352,17 +365,37 @@ export class StorageDaemon {
     }
   };
 
-  readonly #health = (): Promise<pb.HealthResponse> =>
-    Promise.resolve({
+  /**
+   * Health (rpc.md §7): NOT_SERVING while not ready; DEGRADED while the disk guard is at warn or worse or a table
+   * is suspect (storage-engine.md §6, §9) — still serving reads, and writes as the disk state allows.
+   */
+  readonly #health = (): Promise<pb.HealthResponse> => {
+    const engine = this.#engine;
+    const disk = engine?.diskState ?? 'ok';
+    const suspect = engine?.suspectTables ?? [];
+    const details: Record<string, string> = {
+      engine: this.#config.engine ?? 'lsm',
+      commitlog_sync: this.#config.commitlogSync,
+      disk_state: disk,
+    };
+    const degraded: string[] = [];
+    if (disk !== 'ok') degraded.push(`disk_${disk}`);
+    if (suspect.length > 0) {
+      degraded.push('suspect_tables');
+      details.suspect_tables = suspect.join(',');
+    }
+    if (degraded.length > 0) details.degraded = degraded.join(',');
+    return Promise.resolve({
       node_id: this.#config.nodeId,
-      state: this.#ready ? 'STATE_SERVING' : 'STATE_NOT_SERVING',
+      state: !this.#ready ? 'STATE_NOT_SERVING' : degraded.length > 0 ? 'STATE_DEGRADED' : 'STATE_SERVING',
       generation: String(this.#generation),
-      disk_usage_percent: 0,
-      writes_throttled: false,
-      writes_rejected: this.#failed,
+      disk_usage_percent: (engine?.diskUsageRatio ?? 0) * 100,
+      writes_throttled: disk === 'throttle',
+      writes_rejected: this.#failed || disk === 'reject',
       fence_epoch: '0',
-      details: { engine: this.#config.engine ?? 'lsm', commitlog_sync: this.#config.commitlogSync },
+      details,
     });
+  };
 
   readonly #stats = (): Promise<pb.StatsResponse> => {
     const s = this.#engine?.stats();
@@ -381,8 +414,8 @@ export class StorageDaemon {
       block_cache_hit_rate: s?.blockCacheHitRate ?? 0,
       pending_compactions: 0,
       gc_grace_ms: String(10 * 24 * 3600 * 1000),
-      disk_usage_percent: 0,
-      disk_state: 'ok',
+      disk_usage_percent: (s?.diskUsageRatio ?? 0) * 100,
+      disk_state: s?.diskState ?? 'ok',
     });
   };
 
@@ -407,7 +440,9 @@ export class StorageDaemon {
 
   #readiness(): { ready: boolean; checks: Record<string, unknown> } {
     const engine = this.#config.engine === 'echo' ? 'echo' : (this.#engine?.status ?? 'opening');
-    return { ready: this.#ready, checks: { engine, grpc: this.#accepting ? 'serving' : 'not_serving' } };
+    // Disk pressure is reported, never unready (cli-and-ops.md §3): the node still serves reads.
+    const disk = this.#engine?.diskState ?? 'ok';
+    return { ready: this.#ready, checks: { engine, grpc: this.#accepting ? 'serving' : 'not_serving', disk } };
   }
 
   #fatal(err: Error): void {
@@ -416,11 +451,15 @@ export class StorageDaemon {
     this.#onFatal(err);
   }
 
-  /** prom-client registry of this daemon instance; engine numbers are read at scrape time (no hot-path cost). */
+  /**
+   * prom-client registry of this daemon instance: the engine's §9 metrics (engine-metrics.ts, fed by the engine's
+   * observer and by stats() at scrape time) plus the daemon's own. Read at scrape time where possible (no hot-path cost).
+   */
   #buildMetrics(): Registry {
     const registry = new Registry();
-    const labels = { node_id: this.#config.nodeId };
+    const nodeId = this.#config.nodeId;
     const stats = () => this.#engine?.stats();
+    if ((this.#config.engine ?? 'lsm') === 'lsm') this.#engineMetrics = new EngineMetrics(registry, nodeId, stats);
     const self = this;
     new Gauge({
       name: 'pairdb_ready',
@@ -430,61 +469,34 @@ export class StorageDaemon {
         this.set(self.#ready ? 1 : 0);
       },
     });
-    /** A counter mirroring a monotonically growing number. */
-    const mirror = (name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) => {
-      const seen = new Map<string, number>();
-      new Counter({
-        name,
-        help,
-        labelNames: ['node_id', ...labelNames],
-        registers: [registry],
-        collect() {
-          for (const [l, value] of read()) {
-            const k = JSON.stringify(l);
-            const delta = value - (seen.get(k) ?? 0);
-            if (delta > 0) this.inc({ ...labels, ...l }, delta);
-            seen.set(k, value);
-          }
-        },
-      });
-    };
-    const gauge = (name: string, help: string, read: () => number, extra: Record<string, string> = {}) =>
+    const seen = new Map<string, number>();
+    new Counter({
+      name: 'pairdb_storage_rpc_total',
+      help: 'Storage RPCs by method and API code',
+      labelNames: ['node_id', 'rpc', 'code'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of self.#rpcCounts) {
+          const [rpc, code] = k.split('|') as [string, string];
+          const delta = v - (seen.get(k) ?? 0);
+          if (delta > 0) this.inc({ node_id: nodeId, rpc, code }, delta);
+          seen.set(k, v);
+        }
+      },
+    });
+    const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
         help,
-        labelNames: ['node_id', ...Object.keys(extra)],
+        labelNames: ['node_id'],
         registers: [registry],
         collect() {
-          this.set({ ...labels, ...extra }, read());
+          this.set({ node_id: nodeId }, read());
         },
       });
-    mirror('pairdb_engine_writes_total', 'Engine writes by result', ['result'], () => {
-      const s = stats();
-      return s
-        ? [
-            [{ result: 'applied' }, s.writesApplied],
-            [{ result: 'noop' }, s.writesNoop],
-            [{ result: 'rejected' }, s.writesRejected],
-          ]
-        : [];
-    });
-    mirror('pairdb_engine_commitlog_batches_total', 'Commit-log batches written', [], () => {
-      const s = stats();
-      return s ? [[{}, s.commitlogBatches]] : [];
-    });
-    mirror('pairdb_engine_commitlog_writes_total', 'Writes logged in the commit log', [], () => {
-      const s = stats();
-      return s ? [[{}, s.commitlogWrites]] : [];
-    });
-    mirror('pairdb_storage_rpc_total', 'Storage RPCs by method and API code', ['rpc', 'code'], () =>
-      [...this.#rpcCounts].map(([k, v]) => {
-        const [rpc, code] = k.split('|') as [string, string];
-        return [{ rpc, code }, v];
-      }),
-    );
-    gauge('pairdb_engine_memtable_bytes', 'Accounted memtable bytes', () => stats()?.memtableBytes ?? 0, { state: 'active' });
-    gauge('pairdb_engine_commitlog_segments', 'Commit-log segment files', () => stats()?.segments ?? 0);
     gauge('pairdb_storage_memtable_entries', 'Keys with a live version', () => stats()?.keyCount ?? 0);
+    gauge('pairdb_storage_disk_used_bytes', 'Used bytes of the fullest file system under the data directory', () => stats()?.diskUsedBytes ?? 0);
+    gauge('pairdb_storage_disk_capacity_bytes', 'Size of that file system', () => stats()?.diskCapacityBytes ?? 0);
     return registry;
   }
 }

@@ -4,6 +4,10 @@ import { StorageClient } from '../../src/core/rpc/clients.js';
 import { StorageDaemon, type StorageDaemonConfig } from '../../src/daemons/storage.js';
 import { tempDir } from '../core/engine/helpers.js';
 
+async function lowDiskStatfs(): Promise<{ bsize: number; blocks: number; bavail: number }> {
+  return { bsize: 4096, blocks: 1_000_000, bavail: 900_000 };
+}
+
 /**
  * In-process StorageDaemons on port 0 in a fresh temp dir per test, each with a StorageClient; all stopped and the
  * dir removed after the test. Call at the top level of a test file.
@@ -33,7 +37,20 @@ export function storageDaemonHarness(prefix: string, defaults: Partial<StorageDa
       onFatal?: (err: Error) => void,
     ): Promise<{ daemon: StorageDaemon; client: StorageClient }> {
       const daemon = new StorageDaemon(
-        { nodeId: 's1', dataDir: tmp!.dir, host: '127.0.0.1', port: 0, adminPort: null, commitlogSync: 'batch', shutdownTimeoutMs: 5000, ...defaults, ...cfg },
+        {
+          nodeId: 's1',
+          dataDir: tmp!.dir,
+          host: '127.0.0.1',
+          port: 0,
+          adminPort: null,
+          commitlogSync: 'batch',
+          shutdownTimeoutMs: 5000,
+          // A disk 10 % used whatever this machine's is: Health/Stats assertions must not depend on the CI disk
+          // (§9: 80 % makes the node degraded). Tests of the disk guard pass their own statfs (or undefined: real).
+          statfs: lowDiskStatfs,
+          ...defaults,
+          ...cfg,
+        },
         silentLogger(),
         onFatal,
       );

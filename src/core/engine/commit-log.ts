@@ -53,6 +53,15 @@ export interface CommitLogOptions {
    * previous segment + 1 (standalone logs, tests).
    */
   readonly allocateSegment?: () => number;
+  /** Metrics hooks (storage-engine.md §9 commitlog_sync_duration_seconds, commitlog_batch_writes); default none. */
+  readonly observer?: CommitLogObserver;
+}
+
+export interface CommitLogObserver {
+  /** One fdatasync of the active segment (batch or periodic) took `seconds`. */
+  commitlogSync(seconds: number): void;
+  /** One batch with `writes` writes was written. */
+  commitlogBatch(writes: number): void;
 }
 
 export interface ReplayReport {
@@ -120,6 +129,7 @@ export class CommitLog {
   readonly #onFatal: (err: Error) => void;
   readonly #now: () => number;
   readonly #allocate: (() => number) | undefined;
+  readonly #observer: CommitLogObserver | undefined;
 
   #state: State = 'open';
   #switches: Switch[] = [];
@@ -147,7 +157,7 @@ export class CommitLog {
   #syncStartedAt = 0;
 
   /** Counters for metrics and tests. */
-  readonly counters = { batches: 0, writes: 0, bytes: 0, syncs: 0 };
+  readonly counters = { batches: 0, writes: 0, bytes: 0, syncs: 0, enospcTruncations: 0 };
 
   private constructor(opts: CommitLogOptions) {
     this.#fs = opts.fs;
@@ -161,6 +171,7 @@ export class CommitLog {
     this.#onFatal = opts.onFatal;
     this.#now = opts.now ?? Date.now;
     this.#allocate = opts.allocateSegment;
+    this.#observer = opts.observer;
   }
 
   #nextSegmentNumber(): number {
@@ -413,11 +424,13 @@ export class CommitLog {
       throw this.#fatal(err as Error, jobs);
     }
     if (this.#mode === 'batch') {
+      const t0 = this.#observer ? performance.now() : 0;
       try {
         await this.#fs.fdatasync(fd);
       } catch (err) {
         throw this.#fatal(err as Error, jobs);
       }
+      this.#observer?.commitlogSync((performance.now() - t0) / 1000);
       this.counters.syncs++;
       this.#offset = at + total;
       this.#durableMark = this.#offset;
@@ -426,6 +439,11 @@ export class CommitLog {
     }
     this.counters.batches++;
     this.counters.bytes += total;
+    if (this.#observer) {
+      let n = 0;
+      for (const job of jobs) n += job.writes.length;
+      this.#observer.commitlogBatch(n);
+    }
     for (const job of jobs) {
       this.counters.writes += job.writes.length;
       try {
@@ -519,6 +537,7 @@ export class CommitLog {
     } catch (err) {
       throw this.#fatal(err as Error, jobs);
     }
+    this.counters.enospcTruncations++;
   }
 
   #rejectDiskFull(jobs: Job[]): void {
@@ -592,8 +611,10 @@ export class CommitLog {
     const upTo = this.#offset;
     const segment = this.#segment;
     this.#syncStartedAt = this.#now();
+    const t0 = this.#observer ? performance.now() : 0;
     this.#syncInFlight = this.#fs.fdatasync(fd).then(
       () => {
+        this.#observer?.commitlogSync((performance.now() - t0) / 1000);
         this.counters.syncs++;
         if (this.#segment === segment && upTo > this.#durableMark) this.#durableMark = upTo;
         this.#syncInFlight = undefined;

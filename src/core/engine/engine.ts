@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { PairdbError } from '../errors.js';
 import { type Version, reduce } from '../model/version.js';
+import { encodedVersionSize } from '../model/version-codec.js';
 import type { Logger } from '../observability/logger.js';
 import { LruBlockCache } from './block-cache.js';
 import { CommitLog, type CommitLogSync, type ReplayReport } from './commit-log.js';
@@ -17,6 +18,8 @@ import {
   pickCompaction,
   pickTombstoneGc,
 } from './compaction-picker.js';
+import { DiskGuard, type DiskState, type DiskThresholds, type StatfsFn } from './disk-guard.js';
+import type { EngineObserver, ReadSource } from './engine-metrics.js';
 import { type FileSystem, NodeFileSystem, errnoCode } from './file-system.js';
 import { type MergeEntry, type MergedEntry, MergeOrderError, mergeIterator } from './merge-iterator.js';
 import { type RangeDigest, RangeDigestBuilder, ckeyPosition, inRingRange } from './range-digest.js';
@@ -92,6 +95,35 @@ export interface EngineStats {
   /** Writes delayed 1 ms by the L0 slowdown trigger. */
   readonly l0Slowdowns: number;
   readonly logStart: number;
+  // §9 metrics (mirrored into pairdb_engine_* counters at scrape time).
+  /** Bytes appended to the commit log since open. */
+  readonly commitlogBytesWritten: number;
+  /** 1 when recovery cut a torn (or out-of-order unsynced) tail off the newest segment at open, else 0. */
+  readonly commitlogTornTruncations: number;
+  /** Partial writes cut back after ENOSPC. */
+  readonly commitlogEnospcTruncations: number;
+  readonly rowCacheHits: number;
+  readonly rowCacheMisses: number;
+  readonly rowCacheEvictions: number;
+  readonly rowCacheRejections: number;
+  readonly blockCacheHits: number;
+  readonly blockCacheMisses: number;
+  readonly blockCacheBytes: number;
+  /** Bloom checks of tables whose key range holds the key: "absent", "maybe" and found, "maybe" but not found. */
+  readonly bloomNegative: number;
+  readonly bloomPositive: number;
+  readonly bloomFalsePositive: number;
+  /** Bytes pinned by open tables: index + properties blocks, and bloom blocks. */
+  readonly pinnedIndexBytes: number;
+  readonly pinnedBloomBytes: number;
+  /** Disk guard (§9): state, usage ratio of the fullest file system, its bytes, writes refused. */
+  readonly diskState: DiskState;
+  readonly diskUsageRatio: number;
+  /** False until the first statfs succeeded (usage then unknown). */
+  readonly diskUsageKnown: boolean;
+  readonly diskUsedBytes: number;
+  readonly diskCapacityBytes: number;
+  readonly diskRejections: number;
 }
 
 export interface StorageEngineOptions {
@@ -128,6 +160,16 @@ export interface StorageEngineOptions {
   /** Owner pid written to LOCK (default: this process). */
   readonly pid?: number;
   readonly isPidAlive?: (pid: number) => boolean;
+  /** §9 disk guard thresholds as usage ratios, default warn 0.80 / throttle 0.90 / reject 0.95. */
+  readonly diskThresholds?: Partial<DiskThresholds>;
+  /** statfs the disk guard polls (tests inject usage); default node's fs.promises.statfs. */
+  readonly statfs?: StatfsFn;
+  /** Disk guard poll interval, default 5 s (it also checks after every flush). */
+  readonly diskPollIntervalMs?: number;
+  /** CLIENT write rate while the disk guard throttles, default 8 MiB/s (§9). */
+  readonly diskThrottleBytesPerSec?: number;
+  /** Receives write/read/flush/stall/checksum/commit-log events for the §9 metrics (engine-metrics.ts); default none. */
+  readonly observer?: EngineObserver;
 }
 
 /** Sibling cap of cluster.md §5 for CLIENT writes. */
@@ -355,6 +397,13 @@ export class StorageEngine {
   #compactionBytesWritten = 0;
   #tombstonesPurged = 0;
   #slowdowns = 0;
+  #bloomNegative = 0;
+  #bloomPositive = 0;
+  #bloomFalsePositive = 0;
+  readonly #disk: DiskGuard;
+  readonly #obs: EngineObserver | undefined;
+  /** Re-entries of CLIENT writes that already waited out their disk-throttle booking (not booked twice). */
+  readonly #throttlePaid = new WeakSet<WriteOptions>();
 
   private constructor(opts: StorageEngineOptions, fs: FileSystem) {
     this.#opts = opts;
@@ -374,6 +423,16 @@ export class StorageEngine {
       opts.compactionBytesPerSec ?? DEFAULT_COMPACTION_BYTES_PER_SEC,
       () => this.#tables.l0.length >= this.#l0Slowdown,
     );
+    this.#obs = opts.observer;
+    this.#disk = new DiskGuard({
+      dataDir: opts.dataDir,
+      logger: opts.logger,
+      thresholds: opts.diskThresholds,
+      statfs: opts.statfs,
+      pollIntervalMs: opts.diskPollIntervalMs,
+      throttleBytesPerSec: opts.diskThrottleBytesPerSec,
+      now: this.#now,
+    });
   }
 
   /**
@@ -395,7 +454,10 @@ export class StorageEngine {
     });
     try {
       await engine.#startup();
+      // The first statfs before any write is admitted; then every diskPollIntervalMs (§9).
+      await engine.#disk.start();
     } catch (err) {
+      engine.#disk.stop();
       await engine.#closeFiles();
       await engine.#lock.release();
       throw err;
@@ -456,6 +518,7 @@ export class StorageEngine {
       onFatal: this.#onFatal,
       now: this.#now,
       allocateSegment: () => manifest.nextFileNumber(),
+      ...(opts.observer ? { observer: opts.observer } : {}),
     });
     this.#log = log;
     this.#replay = replay;
@@ -521,10 +584,15 @@ export class StorageEngine {
   async read(tenantId: string, key: string): Promise<{ readonly versions: readonly Version[]; readonly wids: readonly WriteIdEntry[] }> {
     this.#assertReadable();
     assertKey(tenantId, key);
+    const obs = this.#obs;
+    const t0 = obs ? performance.now() : 0;
     // §7 step 1: a cached set is complete (every applied write updates it in place).
     const rk = rowKey(tenantId, key);
     const hit = this.#rowCache.get(rk);
-    if (hit) return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
+    if (hit) {
+      obs?.read('row_cache', (performance.now() - t0) / 1000);
+      return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
+    }
     const ckey = encodeCkey(tenantId, key);
     const switches = this.#switches;
     for (;;) {
@@ -540,6 +608,10 @@ export class StorageEngine {
       // await); writes applied from now on update the entry in place. A switch meanwhile means the memtables seen
       // may not be the ones the tables were read against, so nothing is filled (the next miss fills).
       if (switches === this.#switches) this.#rowCache.set(rk, { versions, wids: merged });
+      if (obs) {
+        const source: ReadSource = versions.length === 0 ? 'absent' : part && part.versions.length > 0 ? 'sstable' : 'memtable';
+        obs.read(source, (performance.now() - t0) / 1000);
+      }
       return { versions, wids: this.#liveWids(merged) };
     }
   }
@@ -554,7 +626,11 @@ export class StorageEngine {
     const t = this.#tables;
     if (t.all.length === 0) return [];
     const out: TableHandle[] = [];
-    for (const h of t.l0) if (inRange(h, ckey) && h.reader.mayContain(ckey)) out.push(h);
+    for (const h of t.l0) {
+      if (!inRange(h, ckey)) continue;
+      if (h.reader.mayContain(ckey)) out.push(h);
+      else this.#bloomNegative++;
+    }
     for (const lv of t.levels) {
       let lo = 0;
       let hi = lv.length - 1;
@@ -565,6 +641,7 @@ export class StorageEngine {
         else if (Buffer.compare(ckey, h.maxKey) > 0) lo = mid + 1;
         else {
           if (h.reader.mayContain(ckey)) out.push(h);
+          else this.#bloomNegative++;
           break;
         }
       }
@@ -581,6 +658,7 @@ export class StorageEngine {
     } catch (err) {
       if (err instanceof SSTableCorruptionError) {
         this.#checksumFailures++;
+        this.#obs?.checksumFailure('sst');
         this.#markSuspect(err.file, err);
         throw new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
       }
@@ -589,6 +667,9 @@ export class StorageEngine {
       for (const h of cands) this.#unpin(h);
     }
     const hits = found.filter((e): e is SSTableEntry => e !== undefined);
+    // Every candidate passed its bloom check: found = a true positive, else a false positive.
+    this.#bloomPositive += hits.length;
+    this.#bloomFalsePositive += found.length - hits.length;
     if (hits.length === 0) return undefined;
     return {
       versions: reduceSources(hits.map((e) => e.versions)),
@@ -610,9 +691,25 @@ export class StorageEngine {
    * be needed, writes wait FIFO (at most writeStallTimeoutMs, then SERVICE_UNAVAILABLE).
    */
   writeVersions(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions): Promise<WriteResult> {
-    return this.#writeVersions(tenantId, key, versions, opts, false);
+    const obs = this.#obs;
+    if (!obs) return this.#writeVersions(tenantId, key, versions, opts, false);
+    const t0 = performance.now();
+    return this.#writeVersions(tenantId, key, versions, opts, false).then(
+      (r) => {
+        obs.write(r.outcome === 'APPLIED' ? 'applied' : 'noop', (performance.now() - t0) / 1000);
+        return r;
+      },
+      (err: unknown) => {
+        obs.write('rejected', (performance.now() - t0) / 1000);
+        throw err;
+      },
+    );
   }
 
+  /**
+   * writeVersions without the timing (re-entered after a stall, slowdown or throttle wait with `waited` set, so a
+   * write is timed once and slowed down at most once).
+   */
   #writeVersions(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<WriteResult> {
     try {
       return this.#write(tenantId, key, versions, opts, waited);
@@ -624,10 +721,10 @@ export class StorageEngine {
 
   /**
    * The checks every write makes before it is logged (throws); returns a promise when the write must first wait
-   * (§3 back-pressure: a flush or L0 stall, FIFO; or the 1 ms L0 slowdown), after which the caller starts it again
-   * with `waited` set (a write is slowed down at most once).
+   * (§3 back-pressure: a flush or L0 stall, FIFO; the 1 ms L0 slowdown; §9 a disk-throttle booking), after which
+   * the caller starts it again with the options the promise resolves to and `waited` set.
    */
-  #admit(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<void> | undefined {
+  #admit(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<WriteOptions> | undefined {
     if (this.#status !== 'open') {
       throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
     }
@@ -637,6 +734,20 @@ export class StorageEngine {
     const deadlineMs = opts.deadlineMs ?? 0;
     if (deadlineMs > 0 && this.#now() >= deadlineMs) {
       throw new PairdbError('TIMEOUT', 'deadline passed before the write started', { outcome: 'not_applied' });
+    }
+    const disk = this.#disk;
+    if (disk.state !== 'ok') {
+      // §9: reject refuses every purpose (DISK_FULL); throttle books CLIENT writes only, internal ones pass.
+      disk.assertWritable();
+      if (disk.state === 'throttle' && opts.purpose === 'CLIENT' && !this.#throttlePaid.has(opts)) {
+        const waitMs = disk.throttle(writeBytes(tenantId, key, versions));
+        if (waitMs > 0) {
+          // A fresh object marks the re-entry as paid (the caller may share one options object between writes).
+          const paid: WriteOptions = { ...opts };
+          this.#throttlePaid.add(paid);
+          return new Promise<WriteOptions>((resolve) => setTimeout(() => resolve(paid), waitMs));
+        }
+      }
     }
     if (this.#log.queuedBytes > this.#writeQueueBytes) {
       throw new PairdbError('WRITE_QUEUE_FULL', `write queue over ${this.#writeQueueBytes} bytes; retry later`, {
@@ -648,19 +759,22 @@ export class StorageEngine {
       if (waited || !this.#autoCompact || this.#tables.l0.length < this.#l0Slowdown) return undefined;
       // §3: L0 ≥ l0_slowdown delays each batch by 1 ms (the writes of one turn wait together and then join one batch).
       this.#slowdowns++;
-      return new Promise((r) => setTimeout(r, 1));
+      return new Promise<WriteOptions>((r) => setTimeout(() => r(opts), 1));
     }
-    return this.#waitStall().catch((err: unknown) => {
-      this.#rejected++;
-      throw err;
-    });
+    return this.#waitStall().then(
+      () => opts,
+      (err: unknown) => {
+        this.#rejected++;
+        throw err;
+      },
+    );
   }
 
   // Synchronous up to the log append when no table may hold the key, so every write of one event-loop turn joins
   // one group commit; a key some table may hold is read first (async).
   #write(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<WriteResult> {
     const stall = this.#admit(tenantId, key, versions, opts, waited);
-    if (stall) return stall.then(() => this.#writeVersions(tenantId, key, versions, opts, true));
+    if (stall) return stall.then((o) => this.#writeVersions(tenantId, key, versions, o, true));
     const ckey = encodeCkey(tenantId, key);
     const gen = this.#tableGen;
     const cands = this.#candidates(ckey);
@@ -690,10 +804,20 @@ export class StorageEngine {
    * deadlines apply as for writeVersions. Resolves once durable and applied.
    */
   writeBlind(tenantId: string, key: string, version: Version | readonly Version[], opts: WriteOptions): Promise<void> {
-    return this.#writeBlindGuarded(tenantId, key, Array.isArray(version) ? (version as readonly Version[]) : [version as Version], opts, false);
+    const versions = Array.isArray(version) ? (version as readonly Version[]) : [version as Version];
+    const obs = this.#obs;
+    if (!obs) return this.#blind(tenantId, key, versions, opts, false);
+    const t0 = performance.now();
+    return this.#blind(tenantId, key, versions, opts, false).then(
+      () => obs.write('applied', (performance.now() - t0) / 1000),
+      (err: unknown) => {
+        obs.write('rejected', (performance.now() - t0) / 1000);
+        throw err;
+      },
+    );
   }
 
-  #writeBlindGuarded(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<void> {
+  #blind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<void> {
     try {
       return this.#writeBlind(tenantId, key, versions, opts, waited);
     } catch (err) {
@@ -704,7 +828,7 @@ export class StorageEngine {
 
   #writeBlind(tenantId: string, key: string, versions: readonly Version[], opts: WriteOptions, waited: boolean): Promise<void> {
     const stall = this.#admit(tenantId, key, versions, opts, waited);
-    if (stall) return stall.then(() => this.#writeBlindGuarded(tenantId, key, versions, opts, true));
+    if (stall) return stall.then((o) => this.#blind(tenantId, key, versions, o, true));
     let wids: readonly WriteIdEntry[] = NO_WRITE_IDS;
     if (opts.purpose === 'CLIENT') {
       const v = versions[0]!;
@@ -719,6 +843,7 @@ export class StorageEngine {
       },
       (err: unknown) => {
         this.#rejected++;
+        this.#noteDiskFull(err, 'commit log write');
         throw err;
       },
     );
@@ -797,6 +922,7 @@ export class StorageEngine {
       },
       (err: unknown) => {
         this.#rejected++;
+        this.#noteDiskFull(err, 'commit log write');
         throw err;
       },
     );
@@ -815,6 +941,15 @@ export class StorageEngine {
 
   #waitStall(): Promise<void> {
     this.#stalls++;
+    const obs = this.#obs;
+    if (obs) {
+      const t0 = performance.now();
+      return this.#stallPromise().finally(() => obs.stall('memtable', (performance.now() - t0) / 1000));
+    }
+    return this.#stallPromise();
+  }
+
+  #stallPromise(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const w: StallWaiter = { resolve, reject, timer: undefined };
       w.timer = setTimeout(() => {
@@ -892,10 +1027,15 @@ export class StorageEngine {
     if (!imm) return;
     const log = this.#opts.logger;
     for (let attempt = 1; ; attempt++) {
+      const t0 = performance.now();
       try {
         await this.#flushOnce(imm, logStart);
+        this.#obs?.flush('ok', (performance.now() - t0) / 1000);
         break;
       } catch (err) {
+        this.#obs?.flush('error', (performance.now() - t0) / 1000);
+        // §9: ENOSPC on the table (or manifest) write sets reject; the guard's next poll looks at statfs again.
+        this.#noteDiskFull(err, 'memtable flush');
         if (this.#status !== 'open') throw err;
         log.error({ err, attempt }, 'memtable flush failed; retrying');
         await new Promise((r) => setTimeout(r, FLUSH_RETRY_MS));
@@ -911,6 +1051,14 @@ export class StorageEngine {
         log.warn({ err, log_start: logStart }, 'could not unlink flushed commit-log segments');
       }
     }
+    // §9: after each flush (the table used space, the trimmed segments freed some). Never throws.
+    if (this.#status === 'open') void this.#disk.check();
+  }
+
+  /** An ENOSPC (raw, or DISK_FULL from the commit log or manifest) puts the disk guard in reject (§2, §9). */
+  #noteDiskFull(err: unknown, what: string): void {
+    const code = errnoCode(err);
+    if (code === 'ENOSPC' || code === 'DISK_FULL') this.#disk.markFull(what);
   }
 
   async #flushOnce(imm: Memtable, logStart: number | undefined): Promise<void> {
@@ -1119,6 +1267,8 @@ export class StorageEngine {
    */
   #compactionFailed(err: unknown): void {
     this.#compactionFailures++;
+    this.#obs?.compaction('level', err instanceof SSTableCorruptionError || err instanceof MergeOrderError ? 'corrupt' : 'error', 0, 0, 0, 0);
+    this.#noteDiskFull(err, 'compaction');
     const log = this.#opts.logger;
     if (this.#status !== 'open') {
       log.info({ err }, 'compaction stopped: the engine is closing');
@@ -1126,6 +1276,7 @@ export class StorageEngine {
     }
     if (err instanceof SSTableCorruptionError || err instanceof MergeOrderError) {
       this.#checksumFailures++;
+      this.#obs?.checksumFailure('sst');
       this.#markSuspect(err instanceof SSTableCorruptionError ? err.file : undefined, err);
       return;
     }
@@ -1168,6 +1319,14 @@ export class StorageEngine {
 
     const started = performance.now();
     const inputSet = new Set([...inputs, ...over]);
+    // §9: a compaction starts only if the free space covers its inputs (the outputs are at most that big).
+    const need = [...inputSet].reduce((n, h) => n + h.meta.size, 0);
+    const usage = this.#disk.usage;
+    if (this.#disk.known && usage.capacityBytes - usage.usedBytes < need) {
+      throw new PairdbError('DISK_FULL', `compaction needs ${need} bytes free, ${usage.capacityBytes - usage.usedBytes} available`, {
+        outcome: 'not_applied',
+      });
+    }
     const purged = { purged: 0 };
     const nowMs = this.#now();
     const rule = tombstonePurge({ nowMs, gcGraceMs: this.#policy.gcGraceMs, mayExistOutside: (ckey) => this.#mayExistOutside(ckey, inputSet) }, purged);
@@ -1232,6 +1391,8 @@ export class StorageEngine {
     this.#compactionBytesRead += result.bytesRead;
     this.#compactionBytesWritten += result.bytesWritten;
     this.#tombstonesPurged += purged.purged;
+    this.#obs?.compaction(pick.kind, 'ok', (performance.now() - started) / 1000, result.bytesRead, result.bytesWritten, purged.purged);
+    if (this.#status === 'open') void this.#disk.check();
     const summary: CompactionSummary = {
       tablesIn: inputSet.size,
       tablesOut: outputs.length,
@@ -1277,6 +1438,7 @@ export class StorageEngine {
     this.#tableGen++;
     if (nextCursor !== undefined) this.#cursors.set(from, nextCursor);
     this.#compactions++;
+    this.#obs?.compaction('move', 'ok', 0, 0, 0, 0);
     this.#opts.logger.info({ table: h.meta.file, from, to: outputLevel }, 'moved a table down a level');
     return { tablesIn: 1, tablesOut: 1, bytesIn: 0, bytesOut: 0, entriesDropped: 0, tombstonesPurged: 0 };
   }
@@ -1400,8 +1562,12 @@ export class StorageEngine {
     let liveT = 0;
     let deadT = 0;
     let tableBytes = 0;
+    let pinned = 0;
+    let pinnedBloom = 0;
     const levels = new Map<number, { tables: number; bytes: number }>();
     for (const h of this.#tables.all) {
+      pinned += h.reader.pinnedBytes;
+      pinnedBloom += h.reader.footer.bloomLength;
       const lv = levels.get(h.meta.level) ?? { tables: 0, bytes: 0 };
       lv.tables++;
       lv.bytes += h.meta.size;
@@ -1443,6 +1609,27 @@ export class StorageEngine {
       suspectTables: this.#suspect.size,
       l0Slowdowns: this.#slowdowns,
       logStart: this.#manifest.state.logStart,
+      commitlogBytesWritten: log.counters.bytes,
+      commitlogTornTruncations: this.#replay.truncatedBytes > 0 ? 1 : 0,
+      commitlogEnospcTruncations: log.counters.enospcTruncations,
+      rowCacheHits: this.#rowCache.hits,
+      rowCacheMisses: this.#rowCache.misses,
+      rowCacheEvictions: this.#rowCache.evictions,
+      rowCacheRejections: this.#rowCache.rejections,
+      blockCacheHits: this.#blockCache.hits,
+      blockCacheMisses: this.#blockCache.misses,
+      blockCacheBytes: this.#blockCache.bytes,
+      bloomNegative: this.#bloomNegative,
+      bloomPositive: this.#bloomPositive,
+      bloomFalsePositive: this.#bloomFalsePositive,
+      pinnedIndexBytes: pinned - pinnedBloom,
+      pinnedBloomBytes: pinnedBloom,
+      diskState: this.#disk.state,
+      diskUsageRatio: this.#disk.usage.ratio,
+      diskUsageKnown: this.#disk.known,
+      diskUsedBytes: this.#disk.usage.usedBytes,
+      diskCapacityBytes: this.#disk.usage.capacityBytes,
+      diskRejections: this.#disk.rejections,
     };
   }
 
@@ -1451,6 +1638,21 @@ export class StorageEngine {
     let n = 0;
     for (let level = 0; level < this.#policy.maxLevel; level++) if (levelScore(tables, level, this.#policy) >= 1) n++;
     return n;
+  }
+
+  /** The disk guard's state (§9): warn and worse make the node `degraded`. */
+  get diskState(): DiskState {
+    return this.#disk.state;
+  }
+
+  /** Used fraction (0..1) of the fullest file system under the data directory, as of the last check. */
+  get diskUsageRatio(): number {
+    return this.#disk.usage.ratio;
+  }
+
+  /** Re-reads statfs now (the guard also polls every diskPollIntervalMs and checks after each flush). */
+  checkDisk(): Promise<DiskState> {
+    return this.#disk.check();
   }
 
   /** Active-memtable entries in ckey order (tests; data already flushed to tables is not included). */
@@ -1465,6 +1667,7 @@ export class StorageEngine {
   async close(): Promise<void> {
     if (this.#status === 'closed' || this.#status === 'closing') return;
     if (this.#status === 'open') this.#status = 'closing';
+    this.#disk.stop();
     this.#releaseStalls(new PairdbError('SERVICE_UNAVAILABLE', 'storage engine is closing', { outcome: 'not_applied' }));
     if (this.#compactTimer) clearTimeout(this.#compactTimer);
     this.#compactTimer = undefined;
@@ -1511,6 +1714,13 @@ export class StorageEngine {
     this.#releaseStalls(new PairdbError('SERVICE_UNAVAILABLE', `storage I/O failed: ${err.message}`, { outcome: 'not_applied', cause: err }));
     this.#opts.onFatal?.(err);
   };
+}
+
+/** Bytes a write puts in the log, about (ckey + encoded versions): what the disk throttle books (§9). */
+function writeBytes(tenantId: string, key: string, versions: readonly Version[]): number {
+  let n = Buffer.byteLength(tenantId, 'utf8') + 1 + Buffer.byteLength(key, 'utf8');
+  for (const v of versions) n += encodedVersionSize(v);
+  return n;
 }
 
 /** A memtable's entries as SSTable entries (ckey order, non-empty sets). */

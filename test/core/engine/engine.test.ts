@@ -180,13 +180,16 @@ describe('StorageEngine', () => {
 
   it('fails writes with DISK_FULL on ENOSPC and keeps serving reads and later writes', async () => {
     const fs = new FaultFileSystem();
-    const e = await openEngine({ fs });
+    // statfs says there is room: the ENOSPC alone puts the disk guard in reject, until its next check (§9).
+    const e = await openEngine({ fs, statfs: async () => ({ bsize: 4096, blocks: 1000, bavail: 900 }) });
     await e.write('acme', 'a', ver({}), { purpose: 'CLIENT' });
     fs.enospcAfter(0);
     await expect(e.write('acme', 'b', ver({}), { purpose: 'CLIENT' })).rejects.toMatchObject({ code: 'DISK_FULL' });
+    expect(e.diskState).toBe('reject');
     expect((await e.get('acme', 'a'))).toHaveLength(1);
     expect((await e.get('acme', 'b'))).toEqual([]);
     fs.clearFaults();
+    expect(await e.checkDisk()).toBe('ok');
     await e.write('acme', 'c', ver({}), { purpose: 'CLIENT' });
     const again = await reopen(e);
     expect((await again.get('acme', 'b'))).toEqual([]);
