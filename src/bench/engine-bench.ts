@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import type { Version } from '../core/model/version.js';
  */
 
 type EngineName = 'pairdb' | 'classic-level';
-type Workload = 'fillseq' | 'fillrandom' | 'overwrite' | 'readuniform' | 'readhot';
+type Workload = 'fillseq' | 'fillrandom' | 'overwrite' | 'readuniform' | 'readhot' | 'compaction';
 
 interface WorkerConfig {
   engine: EngineName;
@@ -43,6 +43,18 @@ interface WorkerResult {
   p999Us: number;
   peakRssMiB: number;
   diskBytes: number;
+  /** Bytes the process passed to write(2) during the measured phase ÷ user bytes written (key + value). */
+  writeAmp: number | null;
+}
+
+/** wchar of /proc/self/io: bytes this process passed to write-family syscalls (Linux; 0 elsewhere). */
+function bytesWrittenBySelf(): number {
+  try {
+    const m = /wchar:\s+(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const TENANT = 'bench';
@@ -104,6 +116,8 @@ function dirBytes(dir: string): number {
 interface BenchStore {
   put(i: number, value: Buffer): Promise<void>;
   get(i: number): Promise<unknown>;
+  /** Full compaction: pairDB `compact()` (the Compact RPC), classic-level `compactRange` over the bench keys. */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,6 +140,9 @@ async function openStore(cfg: WorkerConfig): Promise<BenchStore> {
         await engine.writeBlind(TENANT, keyOf(i), v, { purpose: 'STREAM' });
       },
       get: (i) => engine.get(TENANT, keyOf(i)),
+      compact: async () => {
+        await engine.compact();
+      },
       close: () => engine.close(),
     };
   }
@@ -136,30 +153,49 @@ async function openStore(cfg: WorkerConfig): Promise<BenchStore> {
   return {
     put: (i, value) => db.put(ckey(i), value, { sync: cfg.sync }),
     get: (i) => db.get(ckey(i)),
+    compact: () => db.compactRange(Buffer.from(`${TENANT}\u0000`, 'utf8'), Buffer.from(`${TENANT}\u0001`, 'utf8')),
     close: () => db.close(),
   };
 }
 
 async function worker(cfg: WorkerConfig): Promise<WorkerResult> {
   const random = rng(cfg.seed);
-  const values = Array.from({ length: 64 }, () => {
-    const b = Buffer.allocUnsafe(cfg.valueSize);
-    for (let i = 0; i < b.length; i++) b[i] = Math.floor(random() * 256);
-    return b;
-  });
+  // §12 incompressible values: every write takes its own slice of a 16 MiB seeded random pool at a pseudo-random
+  // offset (a few dozen reused values would let classic-level's Snappy compress repeats within a block).
+  const pool = Buffer.allocUnsafe(16 * 1024 * 1024);
+  for (let i = 0; i < pool.length; i += 4) pool.writeUInt32LE(Math.floor(random() * 0x100000000), i);
+  const span = pool.length - cfg.valueSize;
+  const valueOf = (n: number): Buffer => {
+    const at = Number((BigInt(n + 1) * 2654435761n) % BigInt(span));
+    return pool.subarray(at, at + cfg.valueSize);
+  };
   const perm = permutation(cfg.keys, cfg.seed);
   const reads = cfg.workload === 'readuniform' || cfg.workload === 'readhot';
-  if (reads || cfg.workload === 'overwrite') {
-    // Preload every key, then reopen so reads start from what is on disk.
+  const preloadRounds = cfg.workload === 'compaction' ? 2 : reads || cfg.workload === 'overwrite' ? 1 : 0;
+  if (preloadRounds > 0) {
+    // Preload every key (twice for the compaction workload, so half of what it merges is overwritten); reads then
+    // run after a full compaction and a reopen (§12), so they start from what is on disk.
     const pre = await openStore({ ...cfg, sync: false });
-    for (let i = 0; i < cfg.keys; i += 256) {
-      const batch: Promise<void>[] = [];
-      for (let j = i; j < Math.min(cfg.keys, i + 256); j++) batch.push(pre.put(j, values[j % values.length]!));
-      await Promise.all(batch);
+    for (let round = 0; round < preloadRounds; round++) {
+      for (let i = 0; i < cfg.keys; i += 256) {
+        const batch: Promise<void>[] = [];
+        for (let j = i; j < Math.min(cfg.keys, i + 256); j++) batch.push(pre.put(perm(j), valueOf(j + round * cfg.keys)));
+        await Promise.all(batch);
+      }
     }
+    if (reads) await pre.compact();
     await pre.close();
   }
   const store = await openStore(cfg);
+  // The compaction workload measures writes (16 writers, no-sync overwrites) while a full compaction runs.
+  let compacting: Promise<void> | undefined;
+  let compactionDone = false;
+  if (cfg.workload === 'compaction') {
+    compacting = store.compact().finally(() => {
+      compactionDone = true;
+    });
+  }
+  const wcharBefore = bytesWrittenBySelf();
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const hot = zipf(cfg.keys, 0.99, random, perm);
   const target = cfg.keys;
@@ -168,11 +204,11 @@ async function worker(cfg: WorkerConfig): Promise<WorkerResult> {
   const started = performance.now();
   const endAt = started + cfg.maxSeconds * 1000;
   const one = async (): Promise<void> => {
-    while (next < target && performance.now() < endAt) {
+    while (next < target && performance.now() < endAt && !compactionDone) {
       const n = next++;
       const t0 = performance.now();
-      if (cfg.workload === 'fillseq') await store.put(n, values[n % values.length]!);
-      else if (cfg.workload === 'fillrandom' || cfg.workload === 'overwrite') await store.put(perm(n), values[n % values.length]!);
+      if (cfg.workload === 'fillseq') await store.put(n, valueOf(n));
+      else if (cfg.workload === 'fillrandom' || cfg.workload === 'overwrite' || cfg.workload === 'compaction') await store.put(perm(n), valueOf(n + 2 * cfg.keys));
       else if (cfg.workload === 'readuniform') await store.get(perm(n));
       else await store.get(hot());
       histogram.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
@@ -181,7 +217,14 @@ async function worker(cfg: WorkerConfig): Promise<WorkerResult> {
   };
   await Promise.all(Array.from({ length: cfg.writers }, one));
   const seconds = (performance.now() - started) / 1000;
+  const wrote = bytesWrittenBySelf() - wcharBefore;
+  if (compacting) {
+    await compacting;
+    // Disk bytes are taken after a second full compaction, which also folds in the writes made during the first.
+    await store.compact();
+  }
   await store.close();
+  const userBytes = next * (TENANT.length + 1 + keyOf(0).length + cfg.valueSize);
   const result: WorkerResult = {
     ops: next,
     opsPerSec: next / seconds,
@@ -190,6 +233,7 @@ async function worker(cfg: WorkerConfig): Promise<WorkerResult> {
     p999Us: histogram.getValueAtPercentile(99.9),
     peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 1048576),
     diskBytes: dirBytes(cfg.dir),
+    writeAmp: reads || next === 0 || wrote === 0 ? null : wrote / userBytes,
   };
   histogram.destroy();
   return result;
@@ -200,6 +244,18 @@ function runWorker(cfg: WorkerConfig): WorkerResult {
   const res = spawnSync(process.execPath, [self, '--worker', JSON.stringify(cfg)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (res.status !== 0) throw new Error(`${cfg.engine} ${cfg.workload} failed: ${res.stderr || res.stdout}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as WorkerResult;
+}
+
+/** The §12 target for a workload row (ratio pairDB ÷ classic-level). */
+function targetOf(name: string): string {
+  if (name.startsWith('writes during compaction')) return 'p99≤2 disk≤1.2';
+  if (name.startsWith('readuniform')) return '≥1.0 p99≤2';
+  if (name.startsWith('readhot')) return '≥2.0';
+  if (name.includes('nosync')) return '≥1.0';
+  if (name.endsWith('w=1')) return '≥0.8';
+  if (name.endsWith('w=16')) return '≥2.0';
+  if (name.endsWith('w=64')) return '≥3.0';
+  return '';
 }
 
 function median(xs: number[]): number {
@@ -238,6 +294,7 @@ async function main(): Promise<void> {
   }
   plan.push({ name: 'readuniform r=16', workload: 'readuniform', sync: false, writers: 16, keys });
   plan.push({ name: 'readhot r=16', workload: 'readhot', sync: false, writers: 16, keys });
+  plan.push({ name: 'writes during compaction w=16', workload: 'compaction', sync: false, writers: 16, keys });
   // --only takes a comma-separated list of name fragments (e.g. `readuniform,readhot`); a workload matching any runs.
   const only = values.only?.split(',').filter((f) => f.length > 0);
   const selected = only ? plan.filter((p) => only.some((f) => p.name.includes(f))) : plan;
@@ -260,7 +317,17 @@ async function main(): Promise<void> {
     }
     const med = (e: EngineName): WorkerResult => {
       const rs = results[e];
-      return { ...rs[0]!, opsPerSec: median(rs.map((x) => x.opsPerSec)), p99Us: median(rs.map((x) => x.p99Us)), p50Us: median(rs.map((x) => x.p50Us)), p999Us: median(rs.map((x) => x.p999Us)) };
+      const wa = rs.map((x) => x.writeAmp).filter((x): x is number => x !== null);
+      return {
+        ops: median(rs.map((x) => x.ops)),
+        opsPerSec: median(rs.map((x) => x.opsPerSec)),
+        p50Us: median(rs.map((x) => x.p50Us)),
+        p99Us: median(rs.map((x) => x.p99Us)),
+        p999Us: median(rs.map((x) => x.p999Us)),
+        peakRssMiB: median(rs.map((x) => x.peakRssMiB)),
+        diskBytes: median(rs.map((x) => x.diskBytes)),
+        writeAmp: wa.length > 0 ? median(wa) : null,
+      };
     };
     const pairdb = med('pairdb');
     const classic = med('classic-level');
@@ -273,11 +340,22 @@ async function main(): Promise<void> {
   }
   if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else {
-    process.stdout.write(`${'WORKLOAD'.padEnd(26)} ${'RATIO'.padStart(6)} ${'P99 RATIO'.padStart(9)} ${'PAIRDB RSS'.padStart(10)} ${'DISK RATIO'.padStart(10)}\n`);
+    const cols = ['WORKLOAD'.padEnd(30), 'RATIO', 'TARGET', 'P99 RATIO', 'P99 PAIRDB', 'P99 CLASSIC', 'RSS P/C MiB', 'DISK RATIO', 'WA P/C'];
+    process.stdout.write(`${cols.join('  ')}\n`);
+    const wa = (x: number | null): string => (x === null ? '-' : x.toFixed(2));
     for (const r of rows) {
-      process.stdout.write(
-        `${r.name.padEnd(26)} ${r.ratio.toFixed(2).padStart(6)} ${r.p99Ratio.toFixed(2).padStart(9)} ${`${r.pairdb.peakRssMiB} MiB`.padStart(10)} ${(r.pairdb.diskBytes / Math.max(1, r.classic.diskBytes)).toFixed(2).padStart(10)}\n`,
-      );
+      const line = [
+        r.name.padEnd(30),
+        r.ratio.toFixed(2).padStart(5),
+        targetOf(r.name).padStart(6),
+        r.p99Ratio.toFixed(2).padStart(9),
+        `${(r.pairdb.p99Us / 1000).toFixed(2)} ms`.padStart(10),
+        `${(r.classic.p99Us / 1000).toFixed(2)} ms`.padStart(11),
+        `${r.pairdb.peakRssMiB}/${r.classic.peakRssMiB}`.padStart(11),
+        (r.pairdb.diskBytes / Math.max(1, r.classic.diskBytes)).toFixed(2).padStart(10),
+        `${wa(r.pairdb.writeAmp)}/${wa(r.classic.writeAmp)}`.padStart(6),
+      ];
+      process.stdout.write(`${line.join('  ')}\n`);
     }
   }
 }
