@@ -167,7 +167,8 @@ async function worker(cfg: WorkerConfig): Promise<WorkerResult> {
   const span = pool.length - cfg.valueSize;
   const valueOf = (n: number): Buffer => {
     const at = Number((BigInt(n + 1) * 2654435761n) % BigInt(span));
-    return pool.subarray(at, at + cfg.valueSize);
+    // A copy, as a value arriving over the network is its own buffer (a view would keep the engine's memory low).
+    return Buffer.from(pool.subarray(at, at + cfg.valueSize));
   };
   const perm = permutation(cfg.keys, cfg.seed);
   const reads = cfg.workload === 'readuniform' || cfg.workload === 'readhot';
