@@ -39,6 +39,9 @@ export interface CompactionJobOptions {
   /** Keys to omit from the output (Compact RPC drop specs). */
   readonly drop?: (ckey: Buffer) => boolean;
   readonly limiter?: CompactionRateLimiter;
+  /** `block_bytes` and `bloom_bits_per_key` of the outputs (writer defaults 4096 and 10). */
+  readonly blockBytes?: number;
+  readonly bloomBitsPerKey?: number;
   readonly nowMs: number;
   /** Checked between entries: true stops the job with SERVICE_UNAVAILABLE (engine closing). */
   readonly cancelled?: () => boolean;
@@ -127,7 +130,15 @@ export async function runCompaction(opts: CompactionJobOptions): Promise<Compact
       else if (!writer) splitter.shouldSplitBefore(e.ckey, 0);
       if (!writer) {
         const file = opts.allocateFile();
-        writer = await SSTableWriter.create({ fs, path: opts.tablePath(file), fileNumber: file, level: opts.outputLevel, reason: 'compaction' });
+        writer = await SSTableWriter.create({
+          fs,
+          path: opts.tablePath(file),
+          fileNumber: file,
+          level: opts.outputLevel,
+          reason: 'compaction',
+          blockBytes: opts.blockBytes,
+          bloomBitsPerKey: opts.bloomBitsPerKey,
+        });
       }
       const before = writer.bytesWritten;
       await writer.add(e.ckey, e.versions, e.wids);

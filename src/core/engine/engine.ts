@@ -146,6 +146,9 @@ export interface StorageEngineOptions {
   /** Called once on an fsync/fdatasync failure (storage-engine.md §0: the process must exit 74). */
   /** §6 shape and picking (l0_trigger, level targets, target_file_bytes, gc_grace); defaults per spec. */
   readonly compaction?: Partial<CompactionPolicy>;
+  /** §4 `block_bytes` (default 4096) and `bloom_bits_per_key` (default 10) of the tables this engine writes. */
+  readonly blockBytes?: number;
+  readonly bloomBitsPerKey?: number;
   /** §6 `compaction_bytes_per_sec`, default 64 MiB/s; 0 = unlimited. */
   readonly compactionBytesPerSec?: number;
   /** Background compaction (default true). Off: tables only change through flush() and compact(). */
@@ -1068,7 +1071,10 @@ export class StorageEngine {
     if (imm.size > 0) {
       const file = manifest.nextFileNumber();
       const path = this.#tablePath(file);
-      const info = await writeSSTable({ fs: this.#fs, path, fileNumber: file, level: 0, reason: 'flush' }, memtableEntries(imm));
+      const info = await writeSSTable(
+        { fs: this.#fs, path, fileNumber: file, level: 0, reason: 'flush', blockBytes: this.#opts.blockBytes, bloomBitsPerKey: this.#opts.bloomBitsPerKey },
+        memtableEntries(imm),
+      );
       const p = info.properties;
       const meta: TableMeta = {
         file,
@@ -1352,6 +1358,8 @@ export class StorageEngine {
         purge,
         drop,
         limiter: this.#limiter,
+        blockBytes: this.#opts.blockBytes,
+        bloomBitsPerKey: this.#opts.bloomBitsPerKey,
         nowMs,
         // Shutdown aborts a running compaction (cli-and-ops.md drain: temp files removed).
         cancelled: () => this.#status !== 'open',
