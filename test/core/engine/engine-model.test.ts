@@ -27,18 +27,19 @@ import { prng } from './sstable-helpers.js';
  * flushes and rotations happen on their own, in the background, so crashes hit them mid-way. Each run ends with
  * every key compared.
  *
- * Runs: the spec asks for 1000 runs × ≤ 200 commands. That takes several minutes here (each command is real file
- * I/O; a crash or reopen is a full engine start), so CI runs PAIRDB_MODEL_RUNS (default 150) × PAIRDB_MODEL_COMMANDS
- * (default 200), ~40 s on the 2-core CI VM; set PAIRDB_MODEL_RUNS=1000 for the full count. PAIRDB_MODEL_SEED (with
- * PAIRDB_MODEL_PATH) replays a failure: fast-check prints both, with the shrunk command list.
+ * Runs: the spec asks for 1000 runs × ≤ 200 commands. On the 2-core CI VM that takes ~155 s alone (each command
+ * is real file I/O; a crash or reopen is a full engine start), so CI runs PAIRDB_MODEL_RUNS (default 100) ×
+ * PAIRDB_MODEL_COMMANDS (default 200): ~15–25 s alone (program lengths vary by seed), more inside `npm test`. PAIRDB_MODEL_RUNS=1000 runs the full
+ * count (it passed when this test was written). PAIRDB_MODEL_SEED and PAIRDB_MODEL_PATH replay a failure: fast-check
+ * prints both, with the shrunk command list.
  *
  * Adding compaction and scans (the lead): write a `CompactCmd` (run `await r.engine.compact()`, check nothing, like
  * FlushCmd) and a `ScanCmd` (compare the scan with `sortedModel(m)` filtered like the scan) and add them to
- * `commandArbs` below. Tombstone purge after gc_grace would need the model to drop tombstones older than
+ * `weighted` below (placeholders are commented there). Tombstone purge after gc_grace would need the model to drop tombstones older than
  * gc_grace at compact time (only where no other source holds the key) — see the note above `ReopenCmd`.
  */
 
-const RUNS = Number(process.env.PAIRDB_MODEL_RUNS ?? 150);
+const RUNS = Number(process.env.PAIRDB_MODEL_RUNS ?? 100);
 const MAX_COMMANDS = Number(process.env.PAIRDB_MODEL_COMMANDS ?? 200);
 const SEED = process.env.PAIRDB_MODEL_SEED !== undefined ? Number(process.env.PAIRDB_MODEL_SEED) : undefined;
 const PATH = process.env.PAIRDB_MODEL_PATH;
