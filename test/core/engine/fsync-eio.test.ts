@@ -15,7 +15,7 @@ import { encs, ver } from './helpers.js';
  * retried. Per sync point: onFatal fires, no write is acknowledged after the failure, the write whose batch was
  * being synced is rejected SERVICE_UNAVAILABLE, and a restart (reopen on node:fs) recovers every acknowledged write.
  * engine.test.ts covers the commit-log fdatasync case alone; test/daemons/storage.test.ts the daemon's
- * NOT_SERVING; process exit 74 of the real daemon: test/daemons/storage-fsync-eio.test.ts.
+ * NOT_SERVING; process exit 74 of the real daemon: test/daemons/storage-process.test.ts (a node:fs preload).
  */
 
 type SyncKind = 'log-append' | 'log-rotate' | 'log-dir' | 'table' | 'table-dir' | 'manifest' | 'log-trim-dir' | 'other';

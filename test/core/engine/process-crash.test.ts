@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { StorageEngine } from '../../../src/core/engine/engine.js';
 import { silentLogger } from '../../../src/core/observability/logger.js';
 import { counterOf } from '../../../src/core/model/vector-clock.js';
-import { prng } from './sstable-helpers.js';
+import { seedFrom } from './fault-helpers.js';
 import { tempDir } from './helpers.js';
+import { prng } from './sstable-helpers.js';
 
 /**
  * Process crash (storage-engine.md §11.4): a child process runs the engine (batch mode, tiny memtable, concurrent
@@ -15,7 +16,9 @@ import { tempDir } from './helpers.js';
  * the data dir in-process and checks every acknowledged write is there with a version at least as new (so an acked
  * delete is never followed by the old value), that nothing was torn into garbage, and that no crash leftover
  * survives the open. 20 cycles on one data dir. The child is test/fixtures/engine-child.mjs and runs dist/ (build
- * first, as `npm test` does). PAIRDB_CRASH_SEED replays a run; the seed is in every failure message.
+ * first, as `npm test` does). The data dir is on the real disk (tmpdir), as a real node's would be.
+ * PAIRDB_CRASH_SEED replays a run's kill delays and each writer's stream of keys and operations (how they interleave
+ * still depends on timing); the seed is in every failure message.
  */
 
 const CHILD = fileURLToPath(new URL('../../fixtures/engine-child.mjs', import.meta.url));
@@ -76,7 +79,7 @@ function runChild(dataDir: string, seed: number, cycle: number, killAfterMs: num
 
 describe('StorageEngine process crash (SIGKILL)', () => {
   it(`keeps every acknowledged write and delete across ${CYCLES} SIGKILLs of a writing child on one data dir`, async () => {
-    const seed = Number(process.env.PAIRDB_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const seed = seedFrom('PAIRDB_CRASH_SEED');
     const rnd = prng(seed);
     const tmp = tempDir('pairdb-proc-crash-');
     const dataDir = join(tmp.dir, 'data');
