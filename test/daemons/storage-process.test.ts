@@ -15,6 +15,7 @@ import { tempDir, ver } from '../core/engine/helpers.js';
  */
 
 const BIN = fileURLToPath(new URL('../../bin/pairdb', import.meta.url));
+const PRELOAD_EIO = new URL('../fixtures/fdatasync-eio.mjs', import.meta.url).href;
 
 interface Proc {
   child: ChildProcess;
@@ -46,11 +47,12 @@ function env(): NodeJS.ProcessEnv {
   return out;
 }
 
-function startStorage(dataDir = join(tmp.dir, 's1'), extra: string[] = []): Proc {
+/** `node` adds arguments for node itself (e.g. `--import` of a fault preload) and environment variables. */
+function startStorage(dataDir = join(tmp.dir, 's1'), extra: string[] = [], node: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Proc {
   const child = spawn(
     process.execPath,
-    [BIN, 'storage', '--node-id', 's1', '--data-dir', dataDir, '--port', '0', '--admin-port', '0', '--log-level', 'info', ...extra],
-    { env: env(), stdio: ['ignore', 'ignore', 'pipe'] },
+    [...(node.args ?? []), BIN, 'storage', '--node-id', 's1', '--data-dir', dataDir, '--port', '0', '--admin-port', '0', '--log-level', 'info', ...extra],
+    { env: { ...env(), ...node.env }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const stderr: string[] = [];
   let onServing: (v: { port: number; adminPort: number }) => void;
@@ -233,6 +235,27 @@ describe('pairdb storage (process)', () => {
     const again = startStorage(dataDir);
     expect(await again.exited).toBe(7);
     expect(again.stderr.some((l) => l.startsWith('pairdb: error: CORRUPT_FILE:'))).toBe(true);
+  });
+
+  it('exits 74 when a commit-log fdatasync fails (EIO under the real process), never acks that write, and restarts with every acked write', async () => {
+    const dataDir = join(tmp.dir, 's1');
+    // test/fixtures/fdatasync-eio.mjs fails the next segment fdatasync once this file exists (§0, §11.11).
+    const marker = join(tmp.dir, 'fail-the-next-fdatasync');
+    const p = startStorage(dataDir, [], { args: ['--import', PRELOAD_EIO], env: { PAIRDB_FAULT_FDATASYNC_MARKER: marker } });
+    const c = await connect(p);
+    const acked = ['e1', 'e2', 'e3'];
+    for (const k of acked) await put(c, k, k);
+    writeFileSync(marker, '');
+    const err = await put(c, 'e4', 'e4').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err, 'the write whose fdatasync failed must not be acknowledged').toBeInstanceOf(Error);
+    expect(await p.exited).toBe(74);
+    expect(p.stderr.some((l) => l.includes('"level":60') && l.includes('storage I/O error; exiting'))).toBe(true);
+    // Restarted without the fault: every acknowledged write is there (e4's outcome is unknown: it may be too).
+    const again = startStorage(dataDir);
+    await expectAllFound(await connect(again), acked);
   });
 
   it('exits 4 when another live process holds the data dir', async () => {
