@@ -5,6 +5,7 @@ import { dumpSegment } from '../core/engine/commit-log-dump.js';
 import { parseSegmentFileName } from '../core/engine/commit-log-format.js';
 import { NodeFileSystem, readWholeFile } from '../core/engine/file-system.js';
 import { allTables } from '../core/engine/manifest-format.js';
+import { lostLogStartProblem, segmentNumbers } from '../core/engine/manifest-orphans.js';
 import { parseSstFileName, sstFileName } from '../core/engine/sstable-format.js';
 import { SSTableReader, type VerifyReport, verifySSTable } from '../core/engine/sstable-reader.js';
 import {
@@ -196,6 +197,12 @@ export function sstableCommand(deps: CliDeps): Command {
         } else {
           if (view.problem) ctx.note(`warning: torn tail in ${view.file} at offset ${view.problem.offset}; startup drops it (an uncommitted edit)`);
           if (json(ctx)) emit({ file: view.file, ok: true, problems: [] });
+        }
+        const lost = lostLogStartProblem(view.state.logStart, await segmentNumbers(fs, path));
+        if (lost) {
+          checked++;
+          bad++;
+          emit({ file: view.file, ok: false, problems: [{ offset: view.problem?.offset ?? 0, what: lost }] });
         }
         const onDisk = new Set(files);
         const listed = new Set<string>();

@@ -22,7 +22,7 @@ import {
   segmentFileName,
   writeU64,
 } from './commit-log-format.js';
-import { type FileSystem, errnoCode, readWholeFile, writeFully } from './file-system.js';
+import { type FileSystem, SyncFailedError, errnoCode, readWholeFile, writeFully } from './file-system.js';
 import { writeIdsSize, writeWriteIds } from './write-ids.js';
 
 export type CommitLogSync = 'batch' | 'periodic';
@@ -292,7 +292,14 @@ export class CommitLog {
       this.#olderBytes = Math.max(0, this.#olderBytes - size);
       this.#segmentCount = Math.max(1, this.#segmentCount - 1);
     }
-    if (removed > 0) await this.#fs.fsyncDir(this.#dir);
+    if (removed > 0) {
+      try {
+        await this.#fs.fsyncDir(this.#dir);
+      } catch (err) {
+        // §0: a failed directory fsync is fatal like any other sync.
+        throw this.#fatal(new SyncFailedError(`fsync of directory ${this.#dir}`, err), []);
+      }
+    }
     return removed;
   }
 

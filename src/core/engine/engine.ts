@@ -20,10 +20,11 @@ import {
 } from './compaction-picker.js';
 import { DiskGuard, type DiskState, type DiskThresholds, type StatfsFn } from './disk-guard.js';
 import type { EngineObserver, ReadSource } from './engine-metrics.js';
-import { type FileSystem, NodeFileSystem, errnoCode } from './file-system.js';
+import { type FileSystem, NodeFileSystem, SyncFailedError, errnoCode } from './file-system.js';
 import { type MergeEntry, type MergedEntry, MergeOrderError, mergeIterator } from './merge-iterator.js';
 import { type RangeDigest, RangeDigestBuilder, ckeyPosition, inRingRange } from './range-digest.js';
 import { Manifest, type ManifestState, type TableMeta } from './manifest.js';
+import { lostLogStartProblem, segmentNumbers } from './manifest-orphans.js';
 import { type MemEntry, type MergeHint, Memtable, encodeCkey } from './memtable.js';
 import { tombstonePurge, withoutExpiredTombstones } from './tombstone-purge.js';
 import { RowCache, rowWeight } from './row-cache.js';
@@ -298,6 +299,11 @@ function assertKey(tenantId: string, key: string): void {
   }
 }
 
+/** A manifest commit failed without writing its record (a write error, ENOSPC) — not an fdatasync error. */
+function committedNot(err: unknown): boolean {
+  return err instanceof PairdbError && err.outcome === 'not_applied';
+}
+
 function handleOf(meta: TableMeta, reader: SSTableReader): TableHandle {
   return { meta, reader, minKey: Buffer.from(meta.minKey, 'hex'), maxKey: Buffer.from(meta.maxKey, 'hex'), refs: 1, obsolete: false };
 }
@@ -489,6 +495,8 @@ export class StorageEngine {
     // Step 1–2: CURRENT + manifest replay.
     const { manifest } = await Manifest.open(dir, fs, { logger: opts.logger, onFatal: this.#onFatal, adoptCommitLog: true });
     this.#manifest = manifest;
+    const lost = lostLogStartProblem(manifest.state.logStart, await segmentNumbers(fs, dir));
+    if (lost) throw new PairdbError('CORRUPT_FILE', `manifest corruption: ${join(dir, manifest.fileName)}: ${lost}`);
     const sstDir = join(dir, 'sst');
     await fs.mkdir(sstDir);
     await fs.fsyncDir(dir);
@@ -1039,6 +1047,11 @@ export class StorageEngine {
         this.#obs?.flush('error', (performance.now() - t0) / 1000);
         // §9: ENOSPC on the table (or manifest) write sets reject; the guard's next poll looks at statfs again.
         this.#noteDiskFull(err, 'memtable flush');
+        if (err instanceof SyncFailedError) {
+          // §0: an fsync failure is fatal, never retried (the pages it covered may be gone).
+          this.#onFatal(err);
+          throw err;
+        }
         if (this.#status !== 'open') throw err;
         log.error({ err, attempt }, 'memtable flush failed; retrying');
         await new Promise((r) => setTimeout(r, FLUSH_RETRY_MS));
@@ -1102,8 +1115,9 @@ export class StorageEngine {
     } catch (err) {
       if (handle) {
         await handle.reader.close().catch(() => undefined);
-        // Not committed (unless the outcome is unknown: then the next start judges it).
-        if (manifest.state.tables.get(0)?.every((t) => t.file !== handle.meta.file) ?? true) {
+        // Not committed: delete it. Outcome unknown (the EDIT may be on disk, e.g. its fdatasync failed): keep it,
+        // the next start either finds it in the manifest or deletes it as an orphan.
+        if (committedNot(err) && (manifest.state.tables.get(0)?.every((t) => t.file !== handle.meta.file) ?? true)) {
           await this.#fs.unlink(handle.reader.path).catch(() => undefined);
         }
       }
@@ -1276,6 +1290,10 @@ export class StorageEngine {
     this.#obs?.compaction('level', err instanceof SSTableCorruptionError || err instanceof MergeOrderError ? 'corrupt' : 'error', 0, 0, 0, 0);
     this.#noteDiskFull(err, 'compaction');
     const log = this.#opts.logger;
+    if (err instanceof SyncFailedError) {
+      this.#onFatal(err);
+      return;
+    }
     if (this.#status !== 'open') {
       log.info({ err }, 'compaction stopped: the engine is closing');
       return;
@@ -1382,11 +1400,13 @@ export class StorageEngine {
     } catch (err) {
       for (const h of outputs) await h.reader.close().catch(() => undefined);
       const committed = new Set([...this.#manifest.state.tables.values()].flat().map((t) => t.file));
-      // Not committed (unless the outcome is unknown: then the next start judges it).
-      await discardOutputs(
-        this.#fs,
-        result.outputs.filter((m) => !committed.has(m.file)).map((m) => this.#tablePath(m.file)),
-      );
+      // Not committed: delete the outputs. Outcome unknown: the next start judges them (orphan or installed).
+      if (committedNot(err)) {
+        await discardOutputs(
+          this.#fs,
+          result.outputs.filter((m) => !committed.has(m.file)).map((m) => this.#tablePath(m.file)),
+        );
+      }
       throw err;
     }
     this.#install(inputSet, outputs);

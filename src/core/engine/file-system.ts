@@ -149,6 +149,29 @@ export function errnoCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * An fsync/fdatasync (file or directory) failed. storage-engine.md §0: fatal for the process — after a failed sync
+ * the kernel may have dropped the dirty pages, so nothing written since the last good sync can be trusted and a
+ * retry could "succeed" over lost data.
+ */
+export class SyncFailedError extends Error {
+  readonly code: string | undefined;
+  constructor(what: string, cause: unknown) {
+    super(`${what} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'SyncFailedError';
+    this.code = errnoCode(cause);
+  }
+}
+
+/** Runs one sync call, turning its failure into SyncFailedError. */
+export async function syncOrFail(what: string, sync: () => Promise<void>): Promise<void> {
+  try {
+    await sync();
+  } catch (err) {
+    throw new SyncFailedError(what, err);
+  }
+}
+
 /** Makes an Error that looks like a failed syscall. */
 export function ioError(code: string, syscall: string, path?: string): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall}${path ? ` '${path}'` : ''}`);

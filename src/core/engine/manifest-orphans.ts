@@ -15,6 +15,32 @@ export interface OrphanReport {
   readonly maxFileNumber: number;
 }
 
+/**
+ * Whether the manifest lost a committed flush EDIT (a bad tail record that was in fact durable): segments below
+ * log_start are unlinked only after the EDIT raising log_start is durable, and that EDIT names a segment that
+ * already exists — so after a genuinely torn (uncommitted) EDIT, segment `logStart` is still on disk. Missing it
+ * while a later segment exists means a committed EDIT (and the flushed data its trimmed segments held) is gone:
+ * the caller refuses to start rather than silently serve older data. Returns the problem, or undefined.
+ */
+export function lostLogStartProblem(logStart: number, segments: readonly number[]): string | undefined {
+  if (logStart <= 0 || segments.includes(logStart)) return undefined;
+  const later = segments.filter((n) => n > logStart);
+  if (later.length === 0) return undefined;
+  return `log_start is segment ${logStart} but it is gone while segment ${Math.min(...later)} exists: a committed manifest edit was lost (bad last record?)`;
+}
+
+/** Commit-log segment numbers present in `<dataDir>/commitlog` (none when the directory is missing). */
+export async function segmentNumbers(fs: FileSystem, dataDir: string): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(join(dataDir, 'commitlog'));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+  return names.map(parseSegmentFileName).filter((n): n is number => n !== undefined);
+}
+
 const SST_NAME = /^(\d{20})\.sst$/;
 const NUMBERED_TMP = /^(?:MANIFEST-)?(?:commitlog-)?(\d{20})(?:\.sst|\.log)?\.tmp$/;
 

@@ -4,7 +4,7 @@ import { PairdbError } from '../errors.js';
 import { type Version, reduce } from '../model/version.js';
 import { encodeVersionSet } from '../model/version-codec.js';
 import { BLOOM_SEED_1, BLOOM_SEED_2, BloomFilter, DEFAULT_BLOOM_BITS_PER_KEY, bloomK, murmur3 } from './bloom.js';
-import { type FileSystem, writeFully } from './file-system.js';
+import { type FileSystem, syncOrFail, writeFully } from './file-system.js';
 import {
   BLOCK_BLOOM,
   BLOCK_DATA,
@@ -269,11 +269,11 @@ export class SSTableWriter {
       await this.#flushOut();
       const size = this.#filePos;
 
-      await this.#fs.fsync(this.#fd);
+      await syncOrFail(`fsync of ${this.tmpPath}`, () => this.#fs.fsync(this.#fd));
       await this.#fs.close(this.#fd);
       this.#state = 'finished';
       await this.#fs.rename(this.tmpPath, this.path);
-      await this.#fs.fsyncDir(dirname(this.path));
+      await syncOrFail(`fsync of directory ${dirname(this.path)}`, () => this.#fs.fsyncDir(dirname(this.path)));
       return { path: this.path, fileNumber: this.fileNumber, size, properties };
     } catch (err) {
       if (this.#state === 'open') {

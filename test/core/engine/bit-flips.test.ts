@@ -378,16 +378,10 @@ describe('bit flips in a data dir (§11.7)', () => {
     expect(failures, `seed ${seed}; outcomes ${JSON.stringify(Object.fromEntries(tally))}`).toEqual([]);
   }, 300_000);
 
-  // KNOWN GAP (reported to the lead): §5 treats a bad last manifest record as an uncommitted edit and drops it. A
-  // flip in a committed last EDIT looks the same, so the engine drops the flush that EDIT committed: the table
-  // becomes an "orphan" and is deleted, and the commit-log segments it replaced were already trimmed — the keys
-  // whose newest data sat in that table silently read older sets, with no error. Proposed fix (engine startup,
-  // after the manifest replay): when log_start > 0, segment log_start is missing and a higher-numbered segment
-  // exists, a committed EDIT (the one that raised log_start and let those segments be deleted) was lost — refuse
-  // with CORRUPT_FILE instead of deleting tables. (A flush EDIT is written only after the segment it names exists
-  // and is durable, and segments below log_start are unlinked only after the EDIT is durable, so a genuinely torn
-  // EDIT always leaves segment log_start on disk.) Once fixed, this becomes an ordinary `it`.
-  it.fails('KNOWN GAP: a flip in the last manifest EDIT either refuses to open or loses nothing', async () => {
+  // Regression: §5 drops a bad last manifest record as an uncommitted edit; a flip in a committed last flush EDIT
+  // looked the same and its table was deleted as an orphan after the segments it replaced were trimmed. Startup (and
+  // verify) now refuse when segment log_start is gone while a later one exists (lostLogStartProblem).
+  it('a flip in the last manifest EDIT either refuses to open or loses nothing', async () => {
     const seed = seedFrom('PAIRDB_FLIP_SEED');
     const failures: string[] = [];
     for (const [i, f] of flips(golden, seed, 50, ['manifest-last-edit']).entries()) {

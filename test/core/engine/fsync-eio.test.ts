@@ -178,30 +178,19 @@ describe('StorageEngine fsync EIO at every sync point (§0, §11.11)', () => {
     expect(await runKinds(['log-append', 'log-rotate', 'log-dir'])).toEqual([]);
   }, 60_000);
 
-  // KNOWN BUG (reported): when the flush EDIT's fdatasync fails, Manifest.commit reports it fatal (outcome
-  // unknown) without updating its in-memory state, and #flushOnce's catch then sees the table "not committed" and
-  // unlinks it — but the EDIT's bytes were written and may well be durable. The next start replays that EDIT and
-  // refuses to open: ENOENT on the listed table (not even CORRUPT_FILE); the node cannot restart. Fix: in
-  // #flushOnce's catch, unlink the new table only when the commit certainly did not happen (error outcome
-  // not_applied, engine not failed); after a fatal/unknown outcome leave it for the next start's orphan sweep,
-  // which deletes it only if the EDIT did not survive. Once fixed, this becomes an ordinary `it`.
-  it.fails('KNOWN BUG: a manifest EDIT fdatasync failure is fatal and the restart recovers every acked write', async () => {
+  // Regression: a failed EDIT fdatasync used to make #flushOnce unlink a table the durable EDIT names (restart then
+  // failed ENOENT); now the table is kept unless the commit certainly did not happen.
+  it('a manifest EDIT fdatasync failure is fatal and the restart recovers every acked write', async () => {
     expect(await runKinds(['manifest'])).toEqual([]);
   }, 60_000);
 
-  // KNOWN BUG (reported): the SSTable writer's fsync of <n>.sst.tmp and fsyncDir of sst/ throw a plain EIO that
-  // #runFlush treats like any flush error: logged, retried every second, the engine keeps acking writes. §0 says
-  // an fsync error is fatal and never retried. Fix: in the flush path (writeSSTable's publish, and any fsync the
-  // flush/compaction jobs make) route sync errors to #onFatal (e.g. have the writer throw a tagged FsyncError and
-  // make #runFlush call this.#onFatal on it instead of retrying). Once fixed, this becomes an ordinary `it`.
-  it.fails('KNOWN BUG: a table fsync / sst dir fsync failure during a flush is fatal', async () => {
+  // Regression: table and sst/ fsync failures used to be retried every second while writes were acked (§0).
+  it('a table fsync / sst dir fsync failure during a flush is fatal', async () => {
     expect(await runKinds(['table', 'table-dir'])).toEqual([]);
   }, 60_000);
 
-  // KNOWN BUG (reported): after the flush EDIT, CommitLog.dropSegmentsBelow's fsyncDir error is caught by
-  // #runFlush and logged as a warning ("could not unlink flushed commit-log segments"); §0 makes it fatal. Fix:
-  // let fsyncDir errors from dropSegmentsBelow reach #onFatal (unlink errors may stay warnings).
-  it.fails('KNOWN BUG: a commitlog dir fsync failure after trimming segments is fatal', async () => {
+  // Regression: a commitlog dir fsync failure after trimming used to be logged as a warning (§0: fatal).
+  it('a commitlog dir fsync failure after trimming segments is fatal', async () => {
     expect(await runKinds(['log-trim-dir'])).toEqual([]);
   }, 60_000);
 });

@@ -191,7 +191,8 @@ export class PowerLossFileSystem implements FileSystem {
         const synced = e.synced ?? Buffer.alloc(0);
         let bytes = synced;
         if (rnd && e.path && rnd() < 0.5) {
-          const now = readFileSync(e.path);
+          // An unlink may be under way (the inner unlink done, this layer's bookkeeping not yet): no unsynced tail.
+          const now = existsSync(e.path) ? readFileSync(e.path) : synced;
           if (now.length > synced.length && now.subarray(0, synced.length).equals(synced)) {
             bytes = now.subarray(0, synced.length + Math.floor(rnd() * (now.length - synced.length + 1)));
           }
