@@ -40,6 +40,8 @@ function peakRssMiB(): number {
 
 interface FillResult {
   writes: number;
+  /** Writes refused by back-pressure (stall timeout, queue full) and retried. */
+  retried: number;
   seconds: number;
   peakRssMiB: number;
   rssAtEndMiB: number;
@@ -55,13 +57,24 @@ async function fill(dir: string, writes: number, inflight: number, crash: boolea
   // A multiplicative permutation of 0..writes-1: random keys, each written once.
   const a = 2654435761 % writes || 1;
   let next = 0;
+  let retried = 0;
   const started = performance.now();
   const one = async (): Promise<void> => {
     while (next < writes) {
       const n = next++;
       const ht = ++counter;
       const v: Version = { clock: [{ actor: 'c1', counter: ht }], value, tombstone: false, lww: true, timestampMs: Math.floor(ht / 1000), writerId: 'c1', writeId: Buffer.alloc(0) };
-      await engine.writeBlind(TENANT, keyOf(Number((BigInt(n) * BigInt(a)) % BigInt(writes))), v, { purpose: 'STREAM' });
+      for (;;) {
+        try {
+          await engine.writeBlind(TENANT, keyOf(Number((BigInt(n) * BigInt(a)) % BigInt(writes))), v, { purpose: 'STREAM' });
+          break;
+        } catch (err) {
+          // Back-pressure (§3: a stall past 10 s, or the queue bound) is an answer a client retries; count it.
+          const code = (err as { code?: string }).code;
+          if (code !== 'SERVICE_UNAVAILABLE' && code !== 'WRITE_QUEUE_FULL') throw err;
+          retried++;
+        }
+      }
       if ((n & 0xfffff) === 0 && n > 0) process.stderr.write(`  ${n} writes, rss ${Math.round(process.memoryUsage().rss / 1048576)} MiB\n`);
     }
   };
@@ -70,6 +83,7 @@ async function fill(dir: string, writes: number, inflight: number, crash: boolea
   const s = engine.stats();
   const result: FillResult = {
     writes,
+    retried,
     seconds,
     peakRssMiB: peakRssMiB(),
     rssAtEndMiB: Math.round(process.memoryUsage().rss / 1048576),
@@ -136,6 +150,7 @@ async function main(): Promise<void> {
       const filled = JSON.parse(await child(['--role', 'fill', '--dir', dir, '--writes', String(writes), '--inflight', values.inflight!, ...(crash ? ['--crash'] : [])])) as FillResult;
       const reopened = JSON.parse(await child(['--role', 'reopen', '--dir', dir])) as { ms: number };
       report[crash ? 'afterKill' : 'afterClose'] = { fill: filled, reopen: reopened, diskMiB: Math.round(dirBytes(dir) / 1048576) };
+      process.stderr.write(`${JSON.stringify(report[crash ? 'afterKill' : 'afterClose'])}\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
