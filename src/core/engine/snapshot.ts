@@ -294,6 +294,7 @@ export interface RestoreResult {
 export async function restoreSnapshot(opts: RestoreOptions): Promise<RestoreResult> {
   const { fs, dataDir, name } = opts;
   checkSnapshotName(name);
+  if (!(await exists(fs, dataDir))) throw new PairdbError('FILE_NOT_FOUND', `no data directory ${dataDir}`);
   const lock = await DataDirLock.acquire({
     fs,
     dataDir,
