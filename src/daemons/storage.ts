@@ -261,9 +261,7 @@ export class StorageDaemon {
     if (this.#engine) {
       try {
         // A running Compact job stops at its next step once the engine is closing; its failure is logged there.
-        const closing = this.#engine.close();
-        await this.#compactJob?.done;
-        await closing;
+        await Promise.all([this.#engine.close(), this.#compactJob?.done]);
       } catch (err) {
         this.#log.error({ err }, 'closing the storage engine failed');
         clean = false;
@@ -486,7 +484,8 @@ export class StorageDaemon {
     if (req.drop.length > 0 && !req.all_levels) throw invalid('drop needs all_levels');
     const drop = req.drop.length > 0 ? dropPredicate(req.drop) : undefined;
     if (!req.all_levels && (!Number.isInteger(req.level) || req.level < 0 || req.level >= (engine?.maxLevel ?? 6))) {
-      throw invalid(`level must be 0..${(engine?.maxLevel ?? 6) - 1} (L${req.level} has no level below it)`);
+      const last = engine?.maxLevel ?? 6;
+      throw invalid(`level ${req.level} cannot be compacted: give 0..${last - 1} (L${last} is the last level)`);
     }
     const id = randomUUID();
     if (!engine) return { job_id: id, completed: true, bytes_reclaimed: '0', entries_dropped: '0', tables_in: 0, tables_out: 0 };
