@@ -389,7 +389,8 @@ export function streamServer<Req>(fn: (req: Req, ctx: StreamContext) => Promise<
     const deadlineMs =
       deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : Number.POSITIVE_INFINITY;
     let timer: NodeJS.Timeout | undefined;
-    if (Number.isFinite(deadlineMs)) {
+    // (A deadline beyond setTimeout's 2^31 − 1 ms range is left to grpc-js, which enforces deadlines too.)
+    if (Number.isFinite(deadlineMs) && deadlineMs - Date.now() < 2 ** 31 - 1) {
       timer = setTimeout(() => ac.abort(new PairdbError('TIMEOUT', 'the call deadline passed')), Math.max(0, deadlineMs - Date.now()));
       timer.unref();
     }
