@@ -3,7 +3,10 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Chalk } from 'chalk';
 import { Command, Option } from 'commander';
 import { PairdbError } from '../core/errors.js';
+import { NodeFileSystem } from '../core/engine/file-system.js';
+import { restoreSnapshot } from '../core/engine/snapshot.js';
 import { sstFileName } from '../core/engine/sstable-format.js';
+import { silentLogger } from '../core/observability/logger.js';
 import { CoordinatorClient, StorageClient } from '../core/rpc/clients.js';
 import { ERROR_CODE_TRAILER } from '../core/rpc/pipe.js';
 import type * as pb from '../core/rpc/types.js';
@@ -13,16 +16,19 @@ import { formatBytes, formatPercent } from './output/format.js';
 import { renderTable } from './output/table.js';
 
 /**
- * `pairdb storage flush|stats [--target HOST:PORT | --all]` (cli-and-ops.md §2.6): the StorageService admin RPCs of
- * rpc.md §6 against one node (`--target`, PAIRDB_TARGET, default 127.0.0.1:50052) or every node the coordinator
- * lists (`--all`, via `--coordinator`). `-o json` prints one object for a target and an array for `--all`.
+ * `pairdb storage flush|compact|stats|snapshot [--target HOST:PORT | --all]` (cli-and-ops.md §2.6): the
+ * StorageService admin RPCs of rpc.md §6 against one node (`--target`, PAIRDB_TARGET, default 127.0.0.1:50052) or
+ * every node the coordinator lists (`--all`, via `--coordinator`). `-o json` prints one object for a target and an
+ * array for `--all`. `pairdb storage restore` works on a stopped node's data directory (no RPC).
  */
 
-export const STORAGE_ADMIN_SUBCOMMANDS: readonly string[] = ['flush', 'stats'];
+export const STORAGE_ADMIN_SUBCOMMANDS: readonly string[] = ['flush', 'compact', 'stats', 'snapshot', 'restore'];
 
 const DEFAULT_TARGET = '127.0.0.1:50052';
-/** rpc.md §6: Flush with `wait` may take up to 60 s. */
+/** rpc.md §6: Flush with `wait` may take up to 60 s, Compact with `wait` 1 h, Snapshot 60 s. */
 const FLUSH_DEADLINE_MS = 60_000;
+const COMPACT_DEADLINE_MS = 3_600_000;
+const SNAPSHOT_DEADLINE_MS = 60_000;
 
 interface AdminFlags {
   target: string;
@@ -193,7 +199,152 @@ function printStats(ctx: CliContext, s: StatsResult): void {
   }
 }
 
-/** The `flush` and `stats` subcommands of `pairdb storage`. */
+/** The node id of an `--all` node, or (`--target`) the one its Stats answer names. */
+async function nodeIdOf(ctx: CliContext, client: StorageClient, n: Node): Promise<string> {
+  return n.nodeId ?? (await client.stats({ requestId: randomUUID(), deadlineMs: Date.now() + ctx.timeoutMs })).node_id;
+}
+
+interface CompactResult {
+  node_id: string;
+  address: string;
+  /** null = every level. */
+  level: number | null;
+  job_id: string;
+  completed: boolean;
+  tables_in: number;
+  tables_out: number;
+  bytes_reclaimed: number;
+  entries_dropped: number;
+}
+
+interface SnapshotJson {
+  name: string;
+  created_at: string | null;
+  created_at_ms: number;
+  sstables: number;
+  bytes: number;
+}
+
+interface SnapshotResult {
+  node_id: string;
+  address: string;
+  action: 'create' | 'list' | 'clear';
+  snapshots: SnapshotJson[];
+}
+
+function snapshotJson(s: pb.SnapshotInfo__Output): SnapshotJson {
+  const ms = Number(s.created_at_ms);
+  return { name: s.name, created_at: ms > 0 ? new Date(ms).toISOString() : null, created_at_ms: ms, sstables: s.sstables, bytes: Number(s.bytes) };
+}
+
+function parseLevel(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new PairdbError('USAGE', `invalid --level ${JSON.stringify(text)} (a level number, 0 = L0 into L1)`);
+  return Number(text);
+}
+
+/** The `compact`, `snapshot` and `restore` subcommands (cli-and-ops.md §2.6). */
+function compactSnapshotRestoreCommands(deps: CliDeps): Command[] {
+  const compact = new Command('compact').description('compact every level (or --level N into N+1): NODE | LEVEL | IN | OUT | BYTES RECLAIMED');
+  compact.addOption(new Option('--level <n>', 'compact only level N into level N+1 (default: all levels, top-down)'));
+  compact.addOption(new Option('--no-wait', 'start the compaction and return at once (job id; the node logs the outcome)'));
+  addAdminOptions(compact);
+  compact.action(async (_o: object, c: Command) =>
+    withContext(deps, c, async (ctx) => {
+      const o = c.opts<{ level?: string; wait: boolean; all?: boolean }>();
+      const level = parseLevel(o.level);
+      const all = o.all === true;
+      const nodes = await nodesOf(ctx, c);
+      const deadline = o.wait ? Math.max(COMPACT_DEADLINE_MS, ctx.timeoutMs) : ctx.timeoutMs;
+      const { results, failure } = await onEach(ctx, nodes, async (client, n): Promise<CompactResult> => {
+        const res = await client.compact(
+          { level: level ?? 0, all_levels: level === undefined, wait: o.wait },
+          { requestId: randomUUID(), deadlineMs: Date.now() + deadline },
+        );
+        return {
+          node_id: await nodeIdOf(ctx, client, n),
+          address: n.address,
+          level: level ?? null,
+          job_id: res.job_id,
+          completed: res.completed,
+          tables_in: res.tables_in,
+          tables_out: res.tables_out,
+          bytes_reclaimed: Number(res.bytes_reclaimed),
+          entries_dropped: Number(res.entries_dropped),
+        };
+      });
+      if (isJson(ctx)) printJson(ctx, all, results);
+      else {
+        const dash = (r: CompactResult, v: string): string => (r.completed ? v : '-');
+        printRows(
+          ctx,
+          ['NODE', 'LEVEL', 'IN', 'OUT', 'BYTES RECLAIMED'],
+          results.map((r) => [r.node_id, r.level === null ? 'all' : `L${r.level}`, dash(r, String(r.tables_in)), dash(r, String(r.tables_out)), dash(r, formatBytes(r.bytes_reclaimed))]),
+        );
+        for (const r of results) if (!r.completed) ctx.note(`note: ${r.node_id}: compaction started in the background (job ${r.job_id}); the node logs its outcome`);
+      }
+      if (failure !== undefined) throw failure;
+    }),
+  );
+
+  const snapshot = new Command('snapshot').description(
+    'flush and hard-link every live SSTable plus a manifest naming them into <data-dir>/snapshots/<name>/ (--list, --clear N)',
+  );
+  snapshot.addOption(new Option('--name <name>', 'snapshot name, 1..128 of [A-Za-z0-9._-] (default: the UTC time)'));
+  snapshot.addOption(new Option('--list', 'list the snapshots instead'));
+  snapshot.addOption(new Option('--clear <name>', 'delete this snapshot instead'));
+  addAdminOptions(snapshot);
+  snapshot.action(async (_o: object, c: Command) =>
+    withContext(deps, c, async (ctx) => {
+      const o = c.opts<{ name?: string; list?: boolean; clear?: string; all?: boolean }>();
+      if ([o.name !== undefined, o.list === true, o.clear !== undefined].filter(Boolean).length > 1) {
+        throw new PairdbError('USAGE', '--name, --list and --clear are exclusive');
+      }
+      const action: SnapshotResult['action'] = o.list ? 'list' : o.clear !== undefined ? 'clear' : 'create';
+      // One default name for every node of an --all run, so the snapshot can be collected (and cleared) by it.
+      const name = o.name ?? (action === 'create' ? new Date().toISOString().replace(/:/g, '-') : '');
+      const all = o.all === true;
+      const nodes = await nodesOf(ctx, c);
+      const { results, failure } = await onEach(ctx, nodes, async (client, n): Promise<SnapshotResult> => {
+        const res = await client.snapshot(
+          { name, list: o.list === true, clear: o.clear ?? '' },
+          { requestId: randomUUID(), deadlineMs: Date.now() + Math.max(SNAPSHOT_DEADLINE_MS, ctx.timeoutMs) },
+        );
+        return { node_id: await nodeIdOf(ctx, client, n), address: n.address, action, snapshots: res.snapshots.map(snapshotJson) };
+      });
+      if (isJson(ctx)) printJson(ctx, all, results);
+      else
+        printRows(
+          ctx,
+          ['NODE', 'SNAPSHOT', 'CREATED', 'SSTABLES', 'BYTES'],
+          results.flatMap((r) => r.snapshots.map((s) => [r.node_id, s.name, s.created_at ?? '-', s.sstables, formatBytes(s.bytes)])),
+        );
+      if (failure !== undefined) throw failure;
+    }),
+  );
+
+  const restore = new Command('restore').description(
+    'offline: verify a snapshot, move the current SSTables, manifest and commit log to restore-backup-<ts>/, install the snapshot',
+  );
+  restore.addOption(new Option('--data-dir <dir>', 'data directory of the stopped storage node (takes its LOCK)'));
+  restore.addOption(new Option('--snapshot <name>', 'snapshot to install (from <data-dir>/snapshots/)'));
+  addOutputOptions(restore);
+  restore.action(async (_o: object, c: Command) =>
+    withContext(deps, c, async (ctx) => {
+      // `--data-dir` is also a flag of the `storage` daemon command, which takes it when given after `restore`.
+      const o = c.optsWithGlobals<{ dataDir?: string; snapshot?: string }>();
+      if (!o.dataDir) throw new PairdbError('USAGE', "required option '--data-dir <dir>' not specified");
+      if (!o.snapshot) throw new PairdbError('USAGE', "required option '--snapshot <name>' not specified");
+      const r = await restoreSnapshot({ fs: new NodeFileSystem(), dataDir: o.dataDir, name: o.snapshot, logger: silentLogger(), nowMs: Date.now() });
+      const out = { data_dir: o.dataDir, snapshot: r.snapshot, sstables: r.sstables, bytes: r.bytes, backup_dir: r.backupDir };
+      if (isJson(ctx)) printJson(ctx, false, [out]);
+      else printRows(ctx, ['SNAPSHOT', 'SSTABLES', 'BYTES', 'BACKUP'], [[out.snapshot, out.sstables, formatBytes(out.bytes), out.backup_dir]]);
+    }),
+  );
+  return [compact, snapshot, restore];
+}
+
+/** The admin subcommands of `pairdb storage`: flush, compact, stats, snapshot, restore. */
 export function storageAdminCommands(deps: CliDeps): Command[] {
   const flush = new Command('flush').description('flush the memtable to an L0 SSTable and wait: NODE | BYTES | SSTABLE');
   addAdminOptions(flush);
@@ -238,5 +389,6 @@ export function storageAdminCommands(deps: CliDeps): Command[] {
       if (failure !== undefined) throw failure;
     }),
   );
-  return [flush, stats];
+  const [compact, snapshot, restore] = compactSnapshotRestoreCommands(deps);
+  return [flush, compact!, stats, snapshot!, restore!];
 }

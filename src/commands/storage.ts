@@ -30,6 +30,8 @@ interface StorageFlags {
   shutdownTimeout: string;
   logLevel: string;
   engine: string;
+  /** `--quarantine-corrupt` (storage-engine.md §5 step 3). */
+  quarantineCorrupt?: boolean;
 }
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
@@ -79,6 +81,7 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
     diskThresholds: disk,
     shutdownTimeoutMs: parseDuration(f.shutdownTimeout, '--shutdown-timeout'),
     engine: f.engine,
+    quarantineCorrupt: f.quarantineCorrupt === true,
   };
 }
 
@@ -92,11 +95,13 @@ function parsePercent(text: string, what: string): number {
 
 /**
  * `pairdb storage [flags]`: one storage node (cli-and-ops.md §2.2, §4). The daemon takes no positional argument, so
- * a first argument naming an admin subcommand (`flush`, `stats`; §2.6) dispatches to it.
+ * a first argument naming an admin subcommand (`flush`, `compact`, `stats`, `snapshot`, `restore`; §2.6) dispatches to it.
  */
 export function storageCommand(deps: CliDeps = defaultDeps()): Command {
   const cmd = new Command('storage')
-    .description('run a storage node in the foreground (logs on stderr); `storage flush|stats` administer a running one')
+    .description(
+      'run a storage node in the foreground (logs on stderr); `storage flush|compact|stats|snapshot` administer a running one, `storage restore` an offline data dir',
+    )
     // Not makeOptionMandatory: commander checks a parent's mandatory options for its subcommands too, which would
     // make `storage stats` require --node-id. The action checks them with commander's own message (USAGE, exit 2).
     .addOption(flag('--node-id <id>', 'stable, unique node id ([A-Za-z0-9._-]{1,128}) (required)'))
@@ -113,12 +118,19 @@ export function storageCommand(deps: CliDeps = defaultDeps()): Command {
     .addOption(flag('--disk-throttle <percent>', 'disk used %: client writes limited to 8MiB/s', '90'))
     .addOption(flag('--disk-reject <percent>', 'disk used %: writes fail RESOURCE_EXHAUSTED, reads go on', '95'))
     .addOption(flag('--flush-on-shutdown <bool>', 'flush the memtable to an SSTable on shutdown (true|false)', 'true'))
+    .addOption(flag('--quarantine-corrupt', 'at start, move an unopenable SSTable to quarantine/ and start degraded (default: refuse, exit 7)'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))
     .addOption(flag('--engine <kind>', 'lsm (default) or echo (benchmark baseline: no storage)', 'lsm').hideHelp())
-    .action(async (f: StorageFlags) => {
+    .action(async (f: StorageFlags, c: Command) => {
       for (const [value, name] of [[f.nodeId, "'--node-id <id>'"], [f.dataDir, "'--data-dir <dir>'"]] as const) {
         if (value === undefined) throw new PairdbError('USAGE', `required option ${name} not specified`);
+      }
+      // commander turns a boolean flag on for any value of its env var; cli-and-ops.md §1 booleans are true|false|1|0.
+      if (c.getOptionValueSource('quarantineCorrupt') === 'env') {
+        const text = (process.env.PAIRDB_QUARANTINE_CORRUPT ?? '').toLowerCase();
+        if (!['true', 'false', '1', '0'].includes(text)) throw new PairdbError('USAGE', `invalid PAIRDB_QUARANTINE_CORRUPT ${JSON.stringify(text)} (true|false|1|0)`);
+        f.quarantineCorrupt = text === 'true' || text === '1';
       }
       if (!LOG_LEVELS.has(f.logLevel)) throw new PairdbError('USAGE', `invalid --log-level ${JSON.stringify(f.logLevel)}`);
       const config = storageConfigFromFlags(f);

@@ -42,6 +42,10 @@ export const ERROR_MAP = {
   CHECKSUM_MISMATCH: { http: 500, grpc: GrpcStatus.DATA_LOSS, exit: EXIT.CORRUPTION },
   NOT_READY: { http: 503, grpc: GrpcStatus.UNAVAILABLE, exit: EXIT.UNAVAILABLE },
   STREAM_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND, exit: EXIT.NOT_FOUND },
+  // Storage admin RPCs (rpc.md §6 Compact/Snapshot fix only the gRPC status; these are the local names).
+  COMPACTION_IN_PROGRESS: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION, exit: EXIT.CONFLICT },
+  SNAPSHOT_EXISTS: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS, exit: EXIT.CONFLICT },
+  SNAPSHOT_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND, exit: EXIT.NOT_FOUND },
   UNIMPLEMENTED: { http: 501, grpc: GrpcStatus.UNIMPLEMENTED, exit: EXIT.ERROR },
   // Local CLI / daemon codes (cli-and-ops.md §1).
   USAGE: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, exit: EXIT.USAGE },

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { DiskThresholds, StatfsFn } from '../core/engine/disk-guard.js';
 import { StorageEngine, type WritePurpose, type WriteResult } from '../core/engine/engine.js';
 import { EngineMetrics } from '../core/engine/engine-metrics.js';
-import type { FileSystem } from '../core/engine/file-system.js';
+import { type FileSystem, NodeFileSystem } from '../core/engine/file-system.js';
+import { DEFAULT_DIGEST_DEPTH, MAX_DIGEST_DEPTH } from '../core/engine/range-digest.js';
+import { type SnapshotInfo, SnapshotStore, defaultSnapshotName } from '../core/engine/snapshot.js';
 import type { WriteIdEntry } from '../core/engine/write-ids.js';
 import { PairdbError } from '../core/errors.js';
 import { counterOf, mergeAll } from '../core/model/vector-clock.js';
@@ -12,7 +15,8 @@ import type { Version } from '../core/model/version.js';
 import { clockToWire, versionFromWire, versionToWire } from '../core/model/version-wire.js';
 import { closeServer, startAdminServer } from '../core/observability/admin-server.js';
 import type { Logger } from '../core/observability/logger.js';
-import { type PipeHandler, type RequestContext, pipeServer, unaryServer } from '../core/rpc/pipe.js';
+import { type PipeHandler, type RequestContext, type StreamContext, pipeServer, streamServer, unaryServer } from '../core/rpc/pipe.js';
+import { ScanBatcher, cursorToCkey, dropPredicate, keyRecordOf, rangeSpecFromWire, ringRangeFromWire, tenantsFromWire } from '../core/rpc/range-spec.js';
 import { bindServer, createServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
 
@@ -45,6 +49,8 @@ export interface StorageDaemonConfig {
   readonly statfs?: StatfsFn;
   /** Disk guard poll interval (tests), default 5 s. */
   readonly diskPollIntervalMs?: number;
+  /** `--quarantine-corrupt`: set unopenable tables aside at start and run degraded (storage-engine.md §5). */
+  readonly quarantineCorrupt?: boolean;
 }
 
 const TENANT_RE = /^[A-Za-z0-9._-]{1,255}$/;
@@ -94,9 +100,21 @@ function readOk(res: pb.ReadResponse): [string, object] {
   return ['read_ok', res];
 }
 
+function snapshotToWire(s: SnapshotInfo): pb.SnapshotInfo {
+  return { name: s.name, created_at_ms: String(s.createdMs), sstables: s.sstables, bytes: String(s.bytes) };
+}
+
+/** A Compact call's job while it runs (one at a time per node). */
+interface CompactJob {
+  readonly id: string;
+  readonly levels: string;
+  readonly done: Promise<unknown>;
+}
+
 /**
  * `pairdb storage`: one storage node. Serves StorageService (Pipe + unary Write/Read over the same handler
- * functions, Health, Stats; the rest answers UNIMPLEMENTED for now) and the admin HTTP port. Never touches
+ * functions, ScanRange, RangeDigest, Health, Stats, Flush, Compact, Snapshot; the streaming and gossip RPCs answer
+ * UNIMPLEMENTED for now) and the admin HTTP port. Never touches
  * process.* (cli-and-ops.md §3); fatal engine errors go to `onFatal`, whose owner exits 74.
  */
 export class StorageDaemon {
@@ -118,6 +136,8 @@ export class StorageDaemon {
   readonly #rpcCounts = new Map<string, number>();
   #registry: Registry | undefined;
   #engineMetrics: EngineMetrics | undefined;
+  #snapshots: SnapshotStore | undefined;
+  #compactJob: CompactJob | undefined;
 
   constructor(config: StorageDaemonConfig, log: Logger, onFatal: (err: Error) => void = () => undefined) {
     this.#config = config;
@@ -172,8 +192,10 @@ export class StorageDaemon {
         statfs: cfg.statfs,
         diskPollIntervalMs: cfg.diskPollIntervalMs,
         observer: this.#engineMetrics,
+        quarantineCorrupt: cfg.quarantineCorrupt,
         onFatal: (err) => this.#fatal(err),
       });
+      this.#snapshots = new SnapshotStore(cfg.fs ?? new NodeFileSystem(), cfg.dataDir);
     } else {
       this.#log.warn('storage engine "echo": writes are acknowledged without being stored (benchmark baseline only)');
     }
@@ -189,6 +211,10 @@ export class StorageDaemon {
       Health: unaryServer(this.#health),
       Stats: unaryServer(this.#stats),
       Flush: unaryServer(this.#flush),
+      Compact: unaryServer(this.#compact),
+      Snapshot: unaryServer(this.#snapshot),
+      ScanRange: streamServer(this.#scanRange),
+      RangeDigest: streamServer(this.#rangeDigest),
     };
     this.#server = createServer('StorageService', handlers, () => (this.#ready ? 'SERVING' : 'NOT_SERVING'));
     this.#grpcPort = await bindServer(this.#server, cfg.host, cfg.port);
@@ -234,7 +260,8 @@ export class StorageDaemon {
     }
     if (this.#engine) {
       try {
-        await this.#engine.close();
+        // A running Compact job stops at its next step once the engine is closing; its failure is logged there.
+        await Promise.all([this.#engine.close(), this.#compactJob?.done]);
       } catch (err) {
         this.#log.error({ err }, 'closing the storage engine failed');
         clean = false;
@@ -384,6 +411,12 @@ export class StorageDaemon {
       degraded.push('suspect_tables');
       details.suspect_tables = suspect.join(',');
     }
+    // Tables set aside at start (--quarantine-corrupt): their data is missing here until repair refills it.
+    const quarantined = engine?.quarantinedTables ?? [];
+    if (quarantined.length > 0) {
+      degraded.push('quarantined_tables');
+      details.quarantined_tables = quarantined.join(',');
+    }
     if (degraded.length > 0) details.degraded = degraded.join(',');
     return Promise.resolve({
       node_id: this.#config.nodeId,
@@ -412,8 +445,8 @@ export class StorageDaemon {
       cache_hit_rate: 0,
       row_cache_hit_rate: s?.rowCacheHitRate ?? 0,
       block_cache_hit_rate: s?.blockCacheHitRate ?? 0,
-      pending_compactions: 0,
-      gc_grace_ms: String(10 * 24 * 3600 * 1000),
+      pending_compactions: s?.pendingCompactions ?? 0,
+      gc_grace_ms: String(this.#engine?.gcGraceMs ?? 10 * 24 * 3600 * 1000),
       disk_usage_percent: (s?.diskUsageRatio ?? 0) * 100,
       disk_state: s?.diskState ?? 'ok',
     });
@@ -436,6 +469,137 @@ export class StorageDaemon {
       bytes_written: String(added.reduce((n, t) => n + t.size, 0)),
       files: added.map((t) => String(t.file)),
     };
+  };
+
+  /**
+   * Compact (rpc.md §6): `all_levels` = every level top-down until the data sits in one level, else `level` into the
+   * next; `drop` (only with all_levels) omits keys matching any RangeSpec. One Compact job runs at a time per node: a
+   * second call while one runs fails COMPACTION_IN_PROGRESS (FAILED_PRECONDITION), whatever its levels (the engine
+   * runs one compaction at a time anyway). `wait` false answers at once with the job id and `completed` false; the
+   * job's outcome is logged. bytes_reclaimed = bytes read − bytes written (0 if the output grew).
+   */
+  readonly #compact = async (req: pb.CompactRequest__Output): Promise<pb.CompactResponse> => {
+    this.#assertServing();
+    const engine = this.#engine;
+    if (req.drop.length > 0 && !req.all_levels) throw invalid('drop needs all_levels');
+    const drop = req.drop.length > 0 ? dropPredicate(req.drop) : undefined;
+    if (!req.all_levels && (!Number.isInteger(req.level) || req.level < 0 || req.level >= (engine?.maxLevel ?? 6))) {
+      const last = engine?.maxLevel ?? 6;
+      throw invalid(`level ${req.level} cannot be compacted: give 0..${last - 1} (L${last} is the last level)`);
+    }
+    const id = randomUUID();
+    if (!engine) return { job_id: id, completed: true, bytes_reclaimed: '0', entries_dropped: '0', tables_in: 0, tables_out: 0 };
+    const running = this.#compactJob;
+    if (running) {
+      throw new PairdbError('COMPACTION_IN_PROGRESS', `compaction job ${running.id} (${running.levels}) is still running on node ${this.#config.nodeId}`, {
+        hint: 'wait for it to finish, then retry',
+      });
+    }
+    const levels = req.all_levels ? 'all levels' : `L${req.level}`;
+    const started = Date.now();
+    const job = engine.compact({ ...(req.all_levels ? {} : { level: req.level }), ...(drop ? { drop } : {}) });
+    const done = job.then(
+      (s) => this.#log.info({ job_id: id, levels, tables_in: s.tablesIn, tables_out: s.tablesOut, bytes_in: s.bytesIn, bytes_out: s.bytesOut, dropped: s.entriesDropped, ms: Date.now() - started }, 'compact job done'),
+      (err: unknown) => this.#log.error({ err, job_id: id, levels }, 'compact job failed'),
+    );
+    const entry: CompactJob = { id, levels, done };
+    this.#compactJob = entry;
+    void done.finally(() => {
+      if (this.#compactJob === entry) this.#compactJob = undefined;
+    });
+    if (!req.wait) return { job_id: id, completed: false, bytes_reclaimed: '0', entries_dropped: '0', tables_in: 0, tables_out: 0 };
+    const s = await job;
+    return {
+      job_id: id,
+      completed: true,
+      bytes_reclaimed: String(Math.max(0, s.bytesIn - s.bytesOut)),
+      entries_dropped: String(s.entriesDropped),
+      tables_in: s.tablesIn,
+      tables_out: s.tablesOut,
+    };
+  };
+
+  /**
+   * Snapshot (rpc.md §6, cli-and-ops.md §2.6): `list` → every snapshot; `clear` → delete that one (unknown →
+   * SNAPSHOT_NOT_FOUND); otherwise create `name` (empty = the UTC time; taken → SNAPSHOT_EXISTS): the engine flushes
+   * and hard-links its live tables plus a manifest naming exactly them (engine.snapshot, snapshot.ts).
+   */
+  readonly #snapshot = async (req: pb.SnapshotRequest__Output): Promise<pb.SnapshotResponse> => {
+    this.#assertServing();
+    const modes = [req.list, req.clear !== '', req.name !== ''].filter(Boolean).length;
+    if (modes > 1) throw invalid('give one of name (create), list or clear');
+    const engine = this.#engine;
+    const store = this.#snapshots;
+    if (!engine || !store) throw new PairdbError('UNIMPLEMENTED', 'the echo engine stores nothing to snapshot');
+    if (req.list) return { snapshots: (await store.list()).map(snapshotToWire) };
+    if (req.clear !== '') {
+      const info = await store.clear(req.clear);
+      this.#log.info({ snapshot: info.name }, 'snapshot cleared');
+      return { snapshots: [snapshotToWire(info)] };
+    }
+    const now = Date.now();
+    const info = await store.create(req.name || defaultSnapshotName(now), now, (dir) => engine.snapshot(dir));
+    this.#log.info({ snapshot: info.name, sstables: info.sstables, bytes: info.bytes }, 'snapshot created');
+    return { snapshots: [snapshotToWire(info)] };
+  };
+
+  /**
+   * ScanRange (rpc.md §6, storage-engine.md §8): the engine's ordered merge scan filtered by the RangeSpec, after
+   * `resume_after`, as KeyRecords in batches of ≤ batch_size (0 = 1000, max 1000) records and ≤ 4 MiB (one larger
+   * record alone); the last batch has done = true and the cursor of the last record. A table checksum failure ends
+   * the stream CHECKSUM_MISMATCH (DATA_LOSS). Stops when the client cancels or the deadline passes.
+   */
+  readonly #scanRange = async (req: pb.ScanRangeRequest__Output, ctx: StreamContext): Promise<void> => {
+    try {
+      this.#assertServing();
+      const spec = rangeSpecFromWire(req.spec);
+      const after = cursorToCkey(req.resume_after);
+      const batcher = new ScanBatcher(req.batch_size, after ? req.resume_after : null);
+      const engine = this.#engine;
+      if (engine) {
+        // Leaving the loop (a send that throws on cancel) returns the generator, which unpins its tables.
+        for await (const e of engine.scan({ ranges: spec.ranges, tenants: spec.tenants, after, includeExpiredTombstones: req.include_expired_tombstones })) {
+          ctx.check();
+          const full = batcher.add(keyRecordOf(e, req.keys_only));
+          if (full) await ctx.send(full);
+        }
+      }
+      await ctx.send(batcher.finish());
+      this.#count('ScanRange', 'OK');
+    } catch (err) {
+      this.#count('ScanRange', PairdbError.from(err).code);
+      throw err;
+    }
+  };
+
+  /**
+   * RangeDigest (rpc.md §6, storage-engine.md §8): one RangeDigestResult per DigestSpec, in order; depth 0 = 10,
+   * above 16 INVALID_ARGUMENT. Every spec is checked before the first digest is computed.
+   */
+  readonly #rangeDigest = async (req: pb.RangeDigestRequest__Output, ctx: StreamContext): Promise<void> => {
+    try {
+      this.#assertServing();
+      if (req.depth > MAX_DIGEST_DEPTH) throw invalid(`depth ${req.depth} is above ${MAX_DIGEST_DEPTH}`);
+      const depth = req.depth === 0 ? DEFAULT_DIGEST_DEPTH : req.depth;
+      const specs = req.specs.map((s, i) => ({ range: ringRangeFromWire(s.range, `specs[${i}].range`), tenants: tenantsFromWire(s.tenant_ids) }));
+      const engine = this.#engine;
+      for (let i = 0; i < specs.length; i++) {
+        ctx.check();
+        const { range, tenants } = specs[i]!;
+        if (!engine) throw new PairdbError('UNIMPLEMENTED', 'the echo engine stores nothing to digest');
+        const d = await engine.rangeDigest(range, { depth, tenants, signal: ctx.signal });
+        await ctx.send({
+          spec_index: i,
+          leaves: d.leaves.map((hash, j) => ({ hash, key_count: String(d.counts[j]) })),
+          key_count: String(d.keyCount),
+          root: d.root,
+        });
+      }
+      this.#count('RangeDigest', 'OK');
+    } catch (err) {
+      this.#count('RangeDigest', PairdbError.from(err).code);
+      throw err;
+    }
   };
 
   #readiness(): { ready: boolean; checks: Record<string, unknown> } {

@@ -30,6 +30,7 @@ import { tombstonePurge, withoutExpiredTombstones } from './tombstone-purge.js';
 import { RowCache, rowWeight } from './row-cache.js';
 import { sstFileName } from './sstable-format.js';
 import { SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
+import { type SnapshotContent, writeSnapshotFiles } from './snapshot.js';
 import { type SSTableEntry, writeSSTable } from './sstable-writer.js';
 import { NO_WRITE_IDS, WRITE_ID_TTL_MS, type WriteIdEntry, hasWriteId, mergeWriteIds, writeIdsSize } from './write-ids.js';
 
@@ -174,6 +175,11 @@ export interface StorageEngineOptions {
   readonly diskThrottleBytesPerSec?: number;
   /** Receives write/read/flush/stall/checksum/commit-log events for the §9 metrics (engine-metrics.ts); default none. */
   readonly observer?: EngineObserver;
+  /**
+   * §5 step 3 `--quarantine-corrupt`: a table that cannot be opened (corrupt or missing) is moved to quarantine/ and
+   * removed by an EDIT (`quarantine`) instead of refusing to start; the node then reports degraded. Default false.
+   */
+  readonly quarantineCorrupt?: boolean;
 }
 
 /** Sibling cap of cluster.md §5 for CLIENT writes. */
@@ -398,6 +404,8 @@ export class StorageEngine {
   readonly #cursors = new Map<number, string>();
   /** Tables that failed a checksum (never compacted again; health degraded). */
   readonly #suspect = new Set<number>();
+  /** Tables set aside at open by quarantineCorrupt (health degraded until the next start). */
+  #quarantined: number[] = [];
   /** Outputs of a tombstone-GC rewrite that purged nothing: not picked for GC again until a level compaction. */
   readonly #gcNoop = new Set<number>();
   #compactions = 0;
@@ -542,15 +550,34 @@ export class StorageEngine {
   async #openTables(state: ManifestState): Promise<TableSet> {
     const l0: TableHandle[] = [];
     const levels: TableHandle[][] = [];
+    const unopenable: TableMeta[] = [];
     try {
       for (const [level, metas] of [...state.tables.entries()].sort((a, b) => a[0] - b[0])) {
         for (const meta of metas) {
-          const reader = await SSTableReader.open(this.#fs, this.#tablePath(meta.file), { fileNumber: meta.file, blockCache: this.#blockCache });
+          let reader: SSTableReader;
+          try {
+            reader = await SSTableReader.open(this.#fs, this.#tablePath(meta.file), { fileNumber: meta.file, blockCache: this.#blockCache });
+          } catch (err) {
+            // §5 step 3: a corrupt or missing table refuses the start, naming the file, unless quarantineCorrupt.
+            const missing = errnoCode(err) === 'ENOENT';
+            if (!missing && !(err instanceof SSTableCorruptionError)) throw err;
+            if (!this.#opts.quarantineCorrupt) {
+              const what = missing ? `table ${this.#tablePath(meta.file)} (L${level}) is listed in the manifest but missing` : (err as Error).message;
+              throw new PairdbError('CORRUPT_FILE', what, {
+                hint: 'start with --quarantine-corrupt to set the table aside (the node starts degraded; repair refills it)',
+                cause: err,
+              });
+            }
+            unopenable.push(meta);
+            this.#opts.logger.error({ err, file: this.#tablePath(meta.file), level }, 'cannot open a table; quarantining it');
+            continue;
+          }
           const h = handleOf(meta, reader);
           if (level === 0) l0.push(h);
           else (levels[level - 1] ??= []).push(h);
         }
       }
+      if (unopenable.length > 0) await this.#quarantine(unopenable);
     } catch (err) {
       for (const h of [...l0, ...levels.flat()]) await h.reader.close().catch(() => undefined);
       throw err;
@@ -558,6 +585,31 @@ export class StorageEngine {
     sortLevel(0, l0);
     for (let i = 0; i < levels.length; i++) if (levels[i]) sortLevel(i + 1, levels[i]!);
     return buildTableSet(l0, Array.from(levels, (lv) => lv ?? []));
+  }
+
+  /**
+   * Moves unopenable tables to quarantine/ (kept for inspection, never deleted by us), then commits an EDIT
+   * (`quarantine`) removing them. Moved first: an EDIT first would make the file an orphan that step 4 deletes. A
+   * crash in between leaves the manifest naming a missing file, which the next start quarantines the same way.
+   */
+  async #quarantine(metas: readonly TableMeta[]): Promise<void> {
+    const dir = join(this.#opts.dataDir, 'quarantine');
+    await this.#fs.mkdir(dir);
+    for (const meta of metas) {
+      const from = this.#tablePath(meta.file);
+      let to = join(dir, sstFileName(meta.file));
+      for (let i = 1; await this.#fs.stat(to).then(() => true, () => false); i++) to = join(dir, `${sstFileName(meta.file)}.${i}`);
+      try {
+        await this.#fs.rename(from, to);
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      }
+    }
+    await this.#fs.fsyncDir(dir);
+    await this.#fs.fsyncDir(join(this.#opts.dataDir, 'sst'));
+    await this.#manifest.commit({ reason: 'quarantine', remove: metas.map((m) => ({ file: m.file, level: m.level })) });
+    this.#quarantined = metas.map((m) => m.file).sort((a, b) => a - b);
+    this.#opts.logger.warn({ tables: this.#quarantined, dir }, 'started without quarantined tables: node degraded until repair refills their data');
   }
 
   #tablePath(file: number): string {
@@ -1235,14 +1287,21 @@ export class StorageEngine {
    * RangeDigest (§8): one ordered scan of the range (tenant filter applied) feeding the Merkle leaves. Equal logical
    * content gives equal digests whatever the flush and compaction history.
    */
-  async rangeDigest(range: RingRange, opts: { readonly depth?: number; readonly tenants?: readonly string[] } = {}): Promise<RangeDigest> {
+  async rangeDigest(
+    range: RingRange,
+    opts: { readonly depth?: number; readonly tenants?: readonly string[]; readonly signal?: AbortSignal } = {},
+  ): Promise<RangeDigest> {
     const builder = new RangeDigestBuilder(range.start, range.end, {
       depth: opts.depth,
       nowMs: this.#now(),
       gcGraceMs: this.#policy.gcGraceMs,
       tenants: opts.tenants,
     });
-    for await (const e of this.scan({ ranges: [range], tenants: opts.tenants })) builder.add(e.ckey, e.versions);
+    for await (const e of this.scan({ ranges: [range], tenants: opts.tenants })) {
+      // A cancelled RangeDigest call (client gone, deadline passed) stops the scan instead of finishing it.
+      if (opts.signal?.aborted) throw new PairdbError('INTERRUPTED', 'range digest cancelled', { cause: opts.signal.reason });
+      builder.add(e.ckey, e.versions);
+    }
     return builder.finish();
   }
 
@@ -1326,6 +1385,44 @@ export class StorageEngine {
   /** File numbers of the tables that failed a checksum since open. */
   get suspectTables(): readonly number[] {
     return [...this.#suspect].sort((a, b) => a - b);
+  }
+
+  /** File numbers of the tables moved to quarantine/ at open (quarantineCorrupt). */
+  get quarantinedTables(): readonly number[] {
+    return this.#quarantined;
+  }
+
+  /** Levels L0..L(maxLevel − 1) can be compacted into the next (compact({level})). */
+  get maxLevel(): number {
+    return this.#policy.maxLevel;
+  }
+
+  /**
+   * Snapshot (rpc.md §6, cli-and-ops.md §2.6): flushes the memtable, then hard-links every table of the installed set
+   * into `dir` and writes a manifest naming exactly them (snapshot.ts writeSnapshotFiles). The set stays pinned
+   * meanwhile, so a compaction that replaces it cannot unlink a table before its link exists; once linked, the
+   * snapshot no longer depends on the data dir's names. Writes after the flush are not in the snapshot.
+   */
+  async snapshot(dir: string): Promise<SnapshotContent> {
+    if (this.#status !== 'open') {
+      throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
+    }
+    await this.flush();
+    const pinned = this.#tables.all.slice();
+    for (const h of pinned) h.refs++;
+    try {
+      // Copies: a trivial move changes a handle's meta in place, and the snapshot is the set as of now.
+      const metas = pinned.map((h) => ({ ...h.meta }));
+      const st = this.#manifest.state;
+      return await writeSnapshotFiles(this.#fs, dir, {
+        tables: metas,
+        sourcePath: (f) => this.#tablePath(f),
+        nextFile: st.nextFile,
+        fenceEpoch: st.fenceEpoch,
+      });
+    } finally {
+      for (const h of pinned) this.#unpin(h);
+    }
   }
 
   /** Runs one pick: a trivial move (EDIT only) or a merge; commits, installs, releases the inputs. */

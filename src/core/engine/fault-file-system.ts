@@ -15,7 +15,9 @@ export type FsOp =
   | 'truncate'
   | 'readdir'
   | 'stat'
-  | 'mkdir';
+  | 'mkdir'
+  | 'link'
+  | 'rmdir';
 
 interface Fault {
   op: FsOp;
@@ -46,6 +48,8 @@ export class FaultFileSystem implements FileSystem {
     readdir: 0,
     stat: 0,
     mkdir: 0,
+    link: 0,
+    rmdir: 0,
   };
   /** One line per mutating call, in call order: `write <path> <pos> <len>`, `fdatasync <path>`, …. */
   readonly events: string[] = [];
@@ -194,5 +198,17 @@ export class FaultFileSystem implements FileSystem {
   async mkdir(path: string): Promise<void> {
     this.#check('mkdir', path);
     await this.inner.mkdir(path);
+  }
+
+  async link(existing: string, target: string): Promise<void> {
+    this.#check('link', target);
+    await this.inner.link(existing, target);
+    this.events.push(`link ${existing} ${target}`);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    this.#check('rmdir', path);
+    await this.inner.rmdir(path);
+    this.events.push(`rmdir ${path}`);
   }
 }

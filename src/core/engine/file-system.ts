@@ -33,6 +33,10 @@ export interface FileSystem {
   readdir(path: string): Promise<string[]>;
   stat(path: string): Promise<FileStat>;
   mkdir(path: string): Promise<void>;
+  /** Hard link: `target` becomes a second name of `existing` (same file system). Snapshots and restore. */
+  link(existing: string, target: string): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
 }
 
 function cb<T>(resolve: (v: T) => void, reject: (e: Error) => void) {
@@ -104,6 +108,14 @@ export class NodeFileSystem implements FileSystem {
 
   mkdir(path: string): Promise<void> {
     return new Promise((resolve, reject) => fs.mkdir(path, { recursive: true }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  link(existing: string, target: string): Promise<void> {
+    return new Promise((resolve, reject) => fs.link(existing, target, cb(resolve, reject)));
+  }
+
+  rmdir(path: string): Promise<void> {
+    return new Promise((resolve, reject) => fs.rmdir(path, cb(resolve, reject)));
   }
 }
 

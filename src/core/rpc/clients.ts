@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { CLIENT_CHANNEL_OPTIONS, loadProtos } from './load-proto.js';
-import { PipeClient, callUnary, type CallOptions } from './pipe.js';
+import { PipeClient, callServerStream, callUnary, type CallOptions } from './pipe.js';
 import type { CoordinatorServiceClient } from './generated/pairdb/v1/CoordinatorService.js';
 import type { StorageServiceClient } from './generated/pairdb/v1/StorageService.js';
 import type { HealthClient } from './generated/grpc/health/v1/Health.js';
@@ -139,6 +139,32 @@ export class StorageClient {
   /** Flush the memtable to L0 (admin; rpc.md §6: pass a 60 s deadline with `wait`). */
   flush(req: pb.FlushRequest, opts: CallOptions): Promise<pb.FlushResponse__Output> {
     return callUnary(this.#client, 'Flush', req, opts);
+  }
+
+  /**
+   * Compact (rpc.md §6): `all_levels` or one `level`; `drop` (needs all_levels) omits matching keys. With `wait` the
+   * answer comes when the job is done (pass a deadline up to 1 h), else at once with `completed` false.
+   */
+  compact(req: pb.CompactRequest, opts: CallOptions): Promise<pb.CompactResponse__Output> {
+    return callUnary(this.#client, 'Compact', req, opts);
+  }
+
+  /** Snapshot (rpc.md §6): create (`name`, empty = UTC timestamp), `list`, or `clear` one; 60 s deadline. */
+  snapshot(req: pb.SnapshotRequest, opts: CallOptions): Promise<pb.SnapshotResponse__Output> {
+    return callUnary(this.#client, 'Snapshot', req, opts);
+  }
+
+  /**
+   * ScanRange (rpc.md §6): batches in (tenant_id, key) order after `resume_after`; the last has `done`. `opts.deadlineMs`
+   * bounds the whole scan; `idleTimeoutMs` (default 30 s) bounds the wait for each batch.
+   */
+  scanRange(req: pb.ScanRangeRequest, opts: CallOptions, idleTimeoutMs = 30_000): AsyncGenerator<pb.ScanRangeBatch__Output> {
+    return callServerStream(this.#client, 'ScanRange', req, opts, idleTimeoutMs);
+  }
+
+  /** RangeDigest (rpc.md §6): one result per spec, in order (deadline 10 min). */
+  rangeDigest(req: pb.RangeDigestRequest, opts: CallOptions): AsyncGenerator<pb.RangeDigestResult__Output> {
+    return callServerStream(this.#client, 'RangeDigest', req, opts);
   }
 
   /** Unary Write, for tools and tests (same server code path as the pipe). */

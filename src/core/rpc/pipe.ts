@@ -365,3 +365,121 @@ export function callUnary<Req, Res>(
     });
   });
 }
+
+/** What a server-streaming handler gets besides the request. */
+export interface StreamContext extends RequestContext {
+  /** Aborted when the client cancels (or goes away) or the call's deadline passes. */
+  readonly signal: AbortSignal;
+  /** Writes one message, waiting while the transport is full (flow control); throws once the call is aborted. */
+  send(msg: object): Promise<void>;
+  /** Throws when the call is aborted (call it in long loops between sends). */
+  check(): void;
+}
+
+/**
+ * Wraps an async function as a server-streaming gRPC handler: `fn` sends messages through `ctx.send` (which honours
+ * flow control, so at most what one message holds is buffered) and the stream ends OK when it resolves. A rejection
+ * ends the call with its status and pairDB trailers. A client cancel or the call's deadline aborts `ctx.signal`; the
+ * handler's next send/check throws and nothing more is written.
+ */
+export function streamServer<Req>(fn: (req: Req, ctx: StreamContext) => Promise<void>): grpc.handleServerStreamingCall<Req, object> {
+  return (call) => {
+    const ac = new AbortController();
+    const deadline = call.getDeadline();
+    const deadlineMs =
+      deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? Number(deadline) : Number.POSITIVE_INFINITY;
+    let timer: NodeJS.Timeout | undefined;
+    // (A deadline beyond setTimeout's 2^31 − 1 ms range is left to grpc-js, which enforces deadlines too.)
+    if (Number.isFinite(deadlineMs) && deadlineMs - Date.now() < 2 ** 31 - 1) {
+      timer = setTimeout(() => ac.abort(new PairdbError('TIMEOUT', 'the call deadline passed')), Math.max(0, deadlineMs - Date.now()));
+      timer.unref();
+    }
+    call.on('cancelled', () => ac.abort(new PairdbError('INTERRUPTED', 'the client cancelled the call')));
+    const check = (): void => {
+      if (ac.signal.aborted) throw PairdbError.from(ac.signal.reason);
+    };
+    const send = async (msg: object): Promise<void> => {
+      check();
+      if (!call.write(msg)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            call.off('drain', done);
+            ac.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          call.on('drain', done);
+          ac.signal.addEventListener('abort', done);
+        });
+        check();
+      }
+    };
+    const rid = call.metadata.get('x-request-id')[0];
+    const ctx: StreamContext = {
+      requestId: typeof rid === 'string' ? rid : '',
+      deadlineMs: Number.isFinite(deadlineMs) ? deadlineMs : Date.now() + 3_600_000,
+      signal: ac.signal,
+      send,
+      check,
+    };
+    let p: Promise<void>;
+    try {
+      p = fn(call.request, ctx);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      () => {
+        clearTimeout(timer);
+        if (!call.cancelled) call.end();
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        // A cancelled call has no one to answer; grpc-js already ended it.
+        if (!call.cancelled) call.emit('error', toServiceError(err));
+      },
+    );
+  };
+}
+
+/**
+ * Calls a server-streaming method and yields its messages; rejects with a PairdbError. `idleTimeoutMs` cancels the
+ * call (TIMEOUT) when no message arrives for that long while the consumer waits (rpc.md §6: ScanRange 30 s between
+ * messages); time the consumer spends between messages does not count. Leaving the loop early cancels the call.
+ */
+export async function* callServerStream<Req, Res>(
+  client: grpc.Client,
+  method: string,
+  req: Req,
+  opts: CallOptions,
+  idleTimeoutMs?: number,
+): AsyncGenerator<Res> {
+  const metadata = new grpc.Metadata();
+  if (opts.requestId) metadata.set('x-request-id', opts.requestId);
+  const peer = client.getChannel().getTarget();
+  const fn = (client as unknown as Record<string, Function>)[method];
+  if (typeof fn !== 'function') throw new PairdbError('INTERNAL_ERROR', `no such RPC ${method}`);
+  const stream = fn.call(client, req, metadata, { deadline: new Date(opts.deadlineMs) }) as grpc.ClientReadableStream<Res>;
+  let idle = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    if (!idleTimeoutMs) return;
+    timer = setTimeout(() => {
+      idle = true;
+      stream.cancel();
+    }, idleTimeoutMs);
+  };
+  arm();
+  try {
+    for await (const msg of stream) {
+      clearTimeout(timer);
+      yield msg as Res;
+      arm();
+    }
+  } catch (err) {
+    if (idle) throw new PairdbError('TIMEOUT', `${method}: no message from ${peer} within ${idleTimeoutMs} ms`, { cause: err });
+    throw fromServiceError(err as grpc.ServiceError, peer);
+  } finally {
+    clearTimeout(timer);
+    stream.cancel();
+  }
+}

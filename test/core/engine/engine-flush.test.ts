@@ -103,6 +103,12 @@ class GatedFileSystem implements FileSystem {
   mkdir(path: string): Promise<void> {
     return this.#inner.mkdir(path);
   }
+  link(existing: string, target: string): Promise<void> {
+    return this.#inner.link(existing, target);
+  }
+  rmdir(path: string): Promise<void> {
+    return this.#inner.rmdir(path);
+  }
 }
 
 describe('StorageEngine flush', () => {
