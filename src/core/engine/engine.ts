@@ -400,6 +400,8 @@ export class StorageEngine {
   #compactBackoffMs = 0;
   /** > 0 while compact() runs: the background picker waits. */
   #manualCompactions = 0;
+  /** Settles when the last compact() call ends (calls run one after another). */
+  #manualChain: Promise<void> = Promise.resolve();
   /** §6 round-robin cursor per level: max key (hex) of the table last compacted out of it. */
   readonly #cursors = new Map<number, string>();
   /** Tables that failed a checksum (never compacted again; health degraded). */
@@ -1626,6 +1628,20 @@ export class StorageEngine {
       throw new PairdbError('INVALID_REQUEST', `level must be an integer from 0 to ${this.#policy.maxLevel - 1}`);
     }
     if (opts.level !== undefined && opts.drop) throw new PairdbError('INVALID_REQUEST', 'drop needs a full compaction (all levels)');
+    // One manual compaction at a time: a second call waits for the first (each picks its inputs only once the
+    // table set is its alone).
+    const previous = this.#manualChain;
+    let done!: () => void;
+    this.#manualChain = new Promise<void>((r) => (done = r));
+    await previous;
+    try {
+      return await this.#compactNow(opts);
+    } finally {
+      done();
+    }
+  }
+
+  async #compactNow(opts: CompactOptions): Promise<CompactionSummary> {
     this.#manualCompactions++;
     const total = { tablesIn: 0, tablesOut: 0, bytesIn: 0, bytesOut: 0, entriesDropped: 0, tombstonesPurged: 0 };
     const add = (s: CompactionSummary): void => {

@@ -127,8 +127,10 @@ async function scenario(dir: string, budget: number | undefined): Promise<{ repo
   const t = tableFiles();
   if (t.tmp.length > 0 || t.unlisted.length > 0) problems.push(`while full: partial tables ${JSON.stringify(t)}`);
 
-  // Space frees: writes resume, the flush completes (at its next retry).
+  // Space frees: the disk guard (§9) left `reject` on the ENOSPC and leaves it at its next statfs (the 5 s poll;
+  // checked now), then writes resume and the flush completes (at its next retry).
   fs.clearFaults();
+  await e.checkDisk();
   for (let i = 0; i < 4; i++) await put(`c${i}`);
   for (const key of ['c0', 'c1', 'c2', 'c3']) if (!acked.has(key)) problems.push(`after space freed: write ${key} failed`);
   await flushing;
