@@ -32,6 +32,57 @@ interface StorageFlags {
   engine: string;
   /** `--quarantine-corrupt` (storage-engine.md §5 step 3). */
   quarantineCorrupt?: boolean;
+  /** Engine tuning (cli-and-ops.md §4 storage keys; storage-engine.md §4, §6, §7); absent = spec defaults. */
+  blockSize?: string;
+  bloomBitsPerKey?: string;
+  blockCacheSize?: string;
+  l0CompactionTrigger?: string;
+  level1Size?: string;
+  levelMultiplier?: string;
+  maxLevel?: string;
+  targetFileSize?: string;
+  compactionRate?: string;
+  gcGrace?: string;
+  hintWindow?: string;
+}
+
+/** An integer flag within [min, max]. */
+function parseIntFlag(text: string, what: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new PairdbError('USAGE', `invalid ${what} ${JSON.stringify(text)} (an integer from ${min} to ${max})`);
+  }
+  return n;
+}
+
+/** The engine tuning flags (USAGE errors for bad values; gc-grace must exceed hint-window, storage-engine.md §6). */
+function engineTuningFromFlags(f: StorageFlags): StorageDaemonConfig['tuning'] {
+  const MiB = 1024 * 1024;
+  const blockBytes = parseSize(f.blockSize ?? '4KiB', '--block-size');
+  if (blockBytes < 512 || blockBytes > 16 * MiB) throw new PairdbError('USAGE', '--block-size must be from 512B to 16MiB');
+  const bloomBitsPerKey = parseIntFlag(f.bloomBitsPerKey ?? '10', '--bloom-bits-per-key', 1, 64);
+  const gcGraceMs = parseDuration(f.gcGrace ?? '10d', '--gc-grace');
+  const hintWindowMs = parseDuration(f.hintWindow ?? '3h', '--hint-window');
+  if (!(gcGraceMs > hintWindowMs)) {
+    throw new PairdbError('USAGE', `--gc-grace (${f.gcGrace ?? '10d'}) must exceed --hint-window (${f.hintWindow ?? '3h'}): a hint replayed after a purge would resurrect deleted data`);
+  }
+  const level1 = parseSize(f.level1Size ?? '256MiB', '--level1-size');
+  const targetFile = parseSize(f.targetFileSize ?? '32MiB', '--target-file-size');
+  if (level1 < 64 * 1024 || targetFile < 64 * 1024) throw new PairdbError('USAGE', '--level1-size and --target-file-size must be at least 64KiB');
+  return {
+    blockBytes,
+    bloomBitsPerKey,
+    ...(f.blockCacheSize !== undefined ? { blockCacheBytes: parseSize(f.blockCacheSize, '--block-cache-size') } : {}),
+    compactionBytesPerSec: parseSize(f.compactionRate ?? '64MiB', '--compaction-rate'),
+    compaction: {
+      l0Trigger: parseIntFlag(f.l0CompactionTrigger ?? '4', '--l0-compaction-trigger', 1, 1000),
+      l1TargetBytes: level1,
+      levelMultiplier: parseIntFlag(f.levelMultiplier ?? '10', '--level-multiplier', 2, 1000),
+      maxLevel: parseIntFlag(f.maxLevel ?? '6', '--max-level', 1, 6),
+      targetFileBytes: targetFile,
+      gcGraceMs,
+    },
+  };
 }
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
@@ -82,6 +133,7 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
     shutdownTimeoutMs: parseDuration(f.shutdownTimeout, '--shutdown-timeout'),
     engine: f.engine,
     quarantineCorrupt: f.quarantineCorrupt === true,
+    tuning: engineTuningFromFlags(f),
   };
 }
 
@@ -118,6 +170,17 @@ export function storageCommand(deps: CliDeps = defaultDeps()): Command {
     .addOption(flag('--disk-throttle <percent>', 'disk used %: client writes limited to 8MiB/s', '90'))
     .addOption(flag('--disk-reject <percent>', 'disk used %: writes fail RESOURCE_EXHAUSTED, reads go on', '95'))
     .addOption(flag('--flush-on-shutdown <bool>', 'flush the memtable to an SSTable on shutdown (true|false)', 'true'))
+    .addOption(flag('--block-size <size>', 'SSTable data block size', '4KiB'))
+    .addOption(flag('--bloom-bits-per-key <n>', 'bloom filter bits per key (10 ≈ 0.8% false positives)', '10'))
+    .addOption(flag('--block-cache-size <size>', 'block cache size', '64MiB'))
+    .addOption(flag('--l0-compaction-trigger <n>', 'L0 tables that start an L0 → L1 compaction', '4'))
+    .addOption(flag('--level1-size <size>', 'L1 target size (Ln = L1 × multiplier^(n−1))', '256MiB'))
+    .addOption(flag('--level-multiplier <n>', 'size ratio between adjacent levels', '10'))
+    .addOption(flag('--max-level <n>', 'deepest level (unbounded), 1..6', '6'))
+    .addOption(flag('--target-file-size <size>', 'compaction output tables split at this size', '32MiB'))
+    .addOption(flag('--compaction-rate <size>', 'compaction output bytes per second (0 = unlimited)', '64MiB'))
+    .addOption(flag('--gc-grace <duration>', 'tombstone purge age; must exceed --hint-window', '10d'))
+    .addOption(flag('--hint-window <duration>', 'the coordinators\' hint window (checked against --gc-grace)', '3h'))
     .addOption(flag('--quarantine-corrupt', 'at start, move an unopenable SSTable to quarantine/ and start degraded (default: refuse, exit 7)'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))

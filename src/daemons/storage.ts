@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { DiskThresholds, StatfsFn } from '../core/engine/disk-guard.js';
-import { StorageEngine, type WritePurpose, type WriteResult } from '../core/engine/engine.js';
+import { StorageEngine, type StorageEngineOptions, type WritePurpose, type WriteResult } from '../core/engine/engine.js';
 import { EngineMetrics } from '../core/engine/engine-metrics.js';
 import { type FileSystem, NodeFileSystem } from '../core/engine/file-system.js';
 import { DEFAULT_DIGEST_DEPTH, MAX_DIGEST_DEPTH } from '../core/engine/range-digest.js';
@@ -51,6 +51,8 @@ export interface StorageDaemonConfig {
   readonly diskPollIntervalMs?: number;
   /** `--quarantine-corrupt`: set unopenable tables aside at start and run degraded (storage-engine.md §5). */
   readonly quarantineCorrupt?: boolean;
+  /** Engine tuning flags (block size, bloom, block cache, compaction shape and rate, gc_grace); absent = defaults. */
+  readonly tuning?: Pick<StorageEngineOptions, 'blockBytes' | 'bloomBitsPerKey' | 'blockCacheBytes' | 'compaction' | 'compactionBytesPerSec'>;
 }
 
 const TENANT_RE = /^[A-Za-z0-9._-]{1,255}$/;
@@ -193,6 +195,7 @@ export class StorageDaemon {
         diskPollIntervalMs: cfg.diskPollIntervalMs,
         observer: this.#engineMetrics,
         quarantineCorrupt: cfg.quarantineCorrupt,
+        ...cfg.tuning,
         onFatal: (err) => this.#fatal(err),
       });
       this.#snapshots = new SnapshotStore(cfg.fs ?? new NodeFileSystem(), cfg.dataDir);
