@@ -110,6 +110,23 @@ function varintAt(buf: Uint8Array, off: number, end: number): [number, number] {
   }
 }
 
+/**
+ * Byte-wise order of a[aStart, aEnd) against b[bStart, bEnd) (Buffer.compare's order; only the sign counts). A JS
+ * loop on purpose: the read path compares ckeys (tens of bytes sharing a long tenant prefix) ~20 times per lookup,
+ * and Buffer#compare's argument checks plus its native call cost several times the loop (CPU profile of
+ * bench:engine readuniform: ~22 % of a read went to Buffer#compare).
+ */
+export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
+  const aLen = aEnd - aStart;
+  const bLen = bEnd - bStart;
+  const n = aLen < bLen ? aLen : bLen;
+  for (let i = 0; i < n; i++) {
+    const d = a[aStart + i]! - b[bStart + i]!;
+    if (d !== 0) return d;
+  }
+  return aLen - bLen;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Blocks
 
@@ -236,7 +253,8 @@ export class DataBlock {
       prevKeyEnd = keyEnd;
     }
     offs[3 * count] = end;
-    return new DataBlock(payload, offs, count);
+    // Exactly sized: a cached block should not carry the growth slack (its weight counts these bytes).
+    return new DataBlock(payload, offs.length === 3 * count + 1 ? offs : offs.slice(0, 3 * count + 1), count);
   }
 
   /** Bytes this block holds in a cache (payload + offsets). */
@@ -253,18 +271,21 @@ export class DataBlock {
     return this.payload.subarray(this.offs[3 * i + 1]!, this.offs[3 * i + 2]!);
   }
 
-  /** compare(entry i's ckey, ckey), without allocating. */
+  /** compare(entry i's ckey, ckey) (sign only), in place: nothing is decoded or allocated. */
   compareKey(i: number, ckey: Uint8Array): number {
-    return this.payload.compare(ckey, 0, ckey.length, this.offs[3 * i + 1]!, this.offs[3 * i + 2]!);
+    return compareBytes(this.payload, this.offs[3 * i + 1]!, this.offs[3 * i + 2]!, ckey, 0, ckey.length);
   }
 
-  /** The first entry whose ckey ≥ `ckey` (count if none). */
+  /** The first entry whose ckey ≥ `ckey` (count if none): a binary search over the entry offsets (§7). */
   lowerBound(ckey: Uint8Array): number {
+    const p = this.payload;
+    const offs = this.offs;
+    const klen = ckey.length;
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.compareKey(mid, ckey) < 0) lo = mid + 1;
+      if (compareBytes(p, offs[3 * mid + 1]!, offs[3 * mid + 2]!, ckey, 0, klen) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -375,14 +396,17 @@ export class IndexBlock {
     return this.payload.subarray(this.keyStarts[i]!, this.keyEnds[i]!);
   }
 
-  /** The first block whose last_key ≥ ckey, or count when ckey is past the table. */
+  /** The first block whose last_key ≥ ckey, or count when ckey is past the table (no allocation). */
   findBlock(ckey: Uint8Array): number {
     let lo = 0;
     let hi = this.count;
     const p = this.payload;
+    const starts = this.keyStarts;
+    const ends = this.keyEnds;
+    const klen = ckey.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (p.compare(ckey, 0, ckey.length, this.keyStarts[mid]!, this.keyEnds[mid]!) < 0) lo = mid + 1;
+      if (compareBytes(p, starts[mid]!, ends[mid]!, ckey, 0, klen) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
