@@ -3,6 +3,7 @@ import { PairdbError } from '../errors.js';
 import { type Version, reduce } from '../model/version.js';
 import type { Logger } from '../observability/logger.js';
 import { LruBlockCache } from './block-cache.js';
+import { BLOOM_SEED_1, BLOOM_SEED_2, murmur3 } from './bloom.js';
 import { CommitLog, type CommitLogSync, type ReplayReport } from './commit-log.js';
 import type { LogWrite } from './commit-log-format.js';
 import { DataDirLock, isPidAlive } from './data-dir-lock.js';
@@ -10,8 +11,8 @@ import { type FileSystem, NodeFileSystem, errnoCode } from './file-system.js';
 import { Manifest, type ManifestState, type TableMeta } from './manifest.js';
 import { type MemEntry, type MergeHint, Memtable, encodeCkey } from './memtable.js';
 import { RowCache, rowWeight } from './row-cache.js';
-import { sstFileName } from './sstable-format.js';
-import { SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
+import { compareBytes, sstFileName } from './sstable-format.js';
+import { BLOCK_MISS, type BlockMiss, SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
 import { type SSTableEntry, writeSSTable } from './sstable-writer.js';
 import { NO_WRITE_IDS, WRITE_ID_TTL_MS, type WriteIdEntry, hasWriteId, mergeWriteIds, writeIdsSize } from './write-ids.js';
 
@@ -158,6 +159,13 @@ interface StallWaiter {
 
 const EMPTY: readonly Version[] = Object.freeze([]);
 const EMPTY_TABLES: TableSet = Object.freeze({ l0: [], levels: [], all: [] });
+/** #candidates' answer when no table may hold the key (shared, never mutated: a match allocates a new array). */
+const NO_TABLES: TableHandle[] = Object.freeze([]) as unknown as TableHandle[];
+
+/** Resolves in the event loop's next check phase, i.e. after it has polled for finished I/O. */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** A lone surrogate would encode to U+FFFD, so two different strings would share one ckey. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -180,7 +188,8 @@ function buildTableSet(l0: readonly TableHandle[], levels: readonly (readonly Ta
 }
 
 function inRange(h: TableHandle, ckey: Buffer): boolean {
-  return Buffer.compare(ckey, h.minKey) >= 0 && Buffer.compare(ckey, h.maxKey) <= 0;
+  // compareBytes, not Buffer.compare: this runs per table per read (see compareBytes).
+  return compareBytes(ckey, 0, ckey.length, h.minKey, 0, h.minKey.length) >= 0 && compareBytes(ckey, 0, ckey.length, h.maxKey, 0, h.maxKey.length) <= 0;
 }
 
 /** Reduce over several sources; returns a source unchanged when it is the only non-empty one. */
@@ -243,6 +252,8 @@ export class StorageEngine {
   #flushes = 0;
   #stalls = 0;
   #checksumFailures = 0;
+  /** Table block reads from disk in flight (read fairness, see read()). */
+  #blockReads = 0;
 
   private constructor(opts: StorageEngineOptions, fs: FileSystem) {
     this.#opts = opts;
@@ -393,31 +404,56 @@ export class StorageEngine {
     return (await this.read(tenantId, key)).wids;
   }
 
-  /** Versions and write-id memory of a key in one lookup (the Read RPC). */
+  /**
+   * Versions and write-id memory of a key in one lookup (the Read RPC). Answered without awaiting anything when the
+   * row cache holds the key or every table block it needs is in the block cache (the common case once warm):
+   * no promise per table, no microtask hop per block; only a block-cache miss reads the disk.
+   */
   async read(tenantId: string, key: string): Promise<{ readonly versions: readonly Version[]; readonly wids: readonly WriteIdEntry[] }> {
+    // Fairness: a read answered from memory resolves in a microtask, and callers chain the next read onto it, so
+    // concurrent readers form an unbroken microtask chain that keeps the event loop from ever polling, and a block
+    // read from disk completes only once every reader waits on the disk too (measured: block-miss p50 0.7–0.9 ms,
+    // p99 ~115 ms at 16 readers). While a block read is in flight, every read first waits one event-loop turn
+    // (one setImmediate), so finished I/O is picked up between reads (miss p50 ~0.35 ms).
+    if (this.#blockReads > 0) await yieldToIo();
     this.#assertReadable();
     assertKey(tenantId, key);
-    // §7 step 1: a cached set is complete (every applied write updates it in place).
+    // §7 step 1: a cached set is complete (every applied write updates it in place). The row key is also the
+    // memtables' map key (tenant NUL key).
     const rk = rowKey(tenantId, key);
     const hit = this.#rowCache.get(rk);
     if (hit) return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
-    const ckey = encodeCkey(tenantId, key);
+    const ckey = Buffer.from(rk, 'utf8');
     const switches = this.#switches;
-    for (;;) {
-      const gen = this.#tableGen;
-      const cands = this.#candidates(ckey);
-      const part = cands.length > 0 ? await this.#readTables(cands, ckey) : undefined;
-      if (gen !== this.#tableGen) continue; // a flush installed a table (and dropped its memtable) meanwhile
-      const a = this.#active.get(tenantId, key);
-      const im = this.#immutable?.get(tenantId, key);
-      const versions = reduceSources([part?.versions, im?.versions, a?.versions]);
-      const merged = mergeWidSources([part?.wids, im?.wids, a?.wids], this.#now());
-      // §7 step 4: the result already holds the current memtables' entries (read in this same turn, after the
-      // await); writes applied from now on update the entry in place. A switch meanwhile means the memtables seen
-      // may not be the ones the tables were read against, so nothing is filled (the next miss fills).
-      if (switches === this.#switches) this.#rowCache.set(rk, { versions, wids: merged });
-      return { versions, wids: this.#liveWids(merged) };
+    let gen = this.#tableGen;
+    let part = this.#lookupTables(this.#candidates(ckey), ckey);
+    while (part instanceof Promise) {
+      const got = await part;
+      if (gen === this.#tableGen) {
+        part = got;
+        break;
+      }
+      // A flush installed a table (and dropped its memtable) meanwhile: read again against the new set.
+      gen = this.#tableGen;
+      part = this.#lookupTables(this.#candidates(ckey), ckey);
     }
+    const a = this.#active.getByMapKey(rk);
+    const im = this.#immutable?.getByMapKey(rk);
+    let versions: readonly Version[];
+    let merged: readonly WriteIdEntry[];
+    if (a === undefined && im === undefined) {
+      // The tables alone (one source: Reduce and the wid union would return it unchanged).
+      versions = part?.versions ?? EMPTY;
+      merged = part?.wids ?? NO_WRITE_IDS;
+    } else {
+      versions = reduceSources([part?.versions, im?.versions, a?.versions]);
+      merged = mergeWidSources([part?.wids, im?.wids, a?.wids], this.#now());
+    }
+    // §7 step 4: the result already holds the current memtables' entries (read in this same turn, after any
+    // await); writes applied from now on update the entry in place. A switch meanwhile means the memtables seen
+    // may not be the ones the tables were read against, so nothing is filled (the next miss fills).
+    if (switches === this.#switches) this.#rowCache.set(rk, { versions, wids: merged });
+    return { versions, wids: this.#liveWids(merged) };
   }
 
   #liveWids(wids: readonly WriteIdEntry[]): readonly WriteIdEntry[] {
@@ -425,22 +461,43 @@ export class StorageEngine {
     return wids.every((e) => e.timestampMs >= floor) ? wids : wids.filter((e) => e.timestampMs >= floor);
   }
 
-  /** Tables that may hold `ckey`: every L0 table whose range and bloom say maybe, plus at most one per L1+ level. */
+  /**
+   * Tables that may hold `ckey`: every L0 table whose range and bloom say maybe, plus at most one per L1+ level.
+   * The key is hashed for the blooms once, and only if some table's range holds it (every table uses the same
+   * scheme-1 hashes).
+   */
   #candidates(ckey: Buffer): TableHandle[] {
     const t = this.#tables;
-    if (t.all.length === 0) return [];
-    const out: TableHandle[] = [];
-    for (const h of t.l0) if (inRange(h, ckey) && h.reader.mayContain(ckey)) out.push(h);
+    if (t.all.length === 0) return NO_TABLES;
+    let out: TableHandle[] = NO_TABLES;
+    let h1 = 0;
+    let h2 = 0;
+    let hashed = false;
+    const klen = ckey.length;
+    for (const h of t.l0) {
+      if (!inRange(h, ckey)) continue;
+      if (!hashed) {
+        h1 = murmur3(ckey, BLOOM_SEED_1);
+        h2 = murmur3(ckey, BLOOM_SEED_2);
+        hashed = true;
+      }
+      if (h.reader.bloom.mayContainHashes(h1, h2)) out = out === NO_TABLES ? [h] : (out.push(h), out);
+    }
     for (const lv of t.levels) {
       let lo = 0;
       let hi = lv.length - 1;
       while (lo <= hi) {
         const mid = (lo + hi) >> 1;
         const h = lv[mid]!;
-        if (Buffer.compare(ckey, h.minKey) < 0) hi = mid - 1;
-        else if (Buffer.compare(ckey, h.maxKey) > 0) lo = mid + 1;
+        if (compareBytes(ckey, 0, klen, h.minKey, 0, h.minKey.length) < 0) hi = mid - 1;
+        else if (compareBytes(ckey, 0, klen, h.maxKey, 0, h.maxKey.length) > 0) lo = mid + 1;
         else {
-          if (h.reader.mayContain(ckey)) out.push(h);
+          if (!hashed) {
+            h1 = murmur3(ckey, BLOOM_SEED_1);
+            h2 = murmur3(ckey, BLOOM_SEED_2);
+            hashed = true;
+          }
+          if (h.reader.bloom.mayContainHashes(h1, h2)) out = out === NO_TABLES ? [h] : (out.push(h), out);
           break;
         }
       }
@@ -450,23 +507,95 @@ export class StorageEngine {
 
   /** Reads the candidates (all of them: a sibling may live in an older table, §7 step 3) and Reduces the union. */
   async #readTables(cands: readonly TableHandle[], ckey: Buffer): Promise<TablePart | undefined> {
-    let found: Array<SSTableEntry | undefined>;
-    try {
-      found = await Promise.all(cands.map((h) => h.reader.lookup(ckey)));
-    } catch (err) {
-      if (err instanceof SSTableCorruptionError) {
-        this.#checksumFailures++;
-        this.#opts.logger.error({ file: err.file, offset: err.offset, what: err.what }, 'sstable checksum failure on read');
-        throw new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
+    return this.#lookupTables(cands, ckey);
+  }
+
+  /**
+   * #readTables, synchronously when every block needed is in the block cache; a Promise only when some block must
+   * come from disk (those lookups run in parallel; the cached ones are not probed again). A table failure is
+   * CHECKSUM_MISMATCH (thrown, or the Promise rejects), counted and logged once.
+   */
+  #lookupTables(cands: readonly TableHandle[], ckey: Buffer): TablePart | undefined | Promise<TablePart | undefined> {
+    const n = cands.length;
+    if (n === 0) return undefined;
+    if (n === 1) {
+      // The common case (one table may hold the key): no arrays.
+      const reader = cands[0]!.reader;
+      let e: SSTableEntry | undefined | BlockMiss;
+      try {
+        e = reader.lookupCached(ckey);
+      } catch (err) {
+        throw this.#tableReadError(err);
       }
-      throw PairdbError.from(err);
+      if (e !== BLOCK_MISS) return e;
+      return this.#readBlock(reader, ckey).catch((err: unknown) => {
+        throw this.#tableReadError(err);
+      });
     }
+    const found: Array<SSTableEntry | undefined> = new Array(n);
+    let pending: Array<Promise<void>> | undefined;
+    try {
+      for (let i = 0; i < n; i++) {
+        const reader = cands[i]!.reader;
+        const e = reader.lookupCached(ckey);
+        if (e !== BLOCK_MISS) {
+          found[i] = e;
+          continue;
+        }
+        (pending ??= []).push(
+          this.#readBlock(reader, ckey).then((x) => {
+            found[i] = x;
+          }),
+        );
+      }
+    } catch (err) {
+      // Disk reads already started for other tables end unobserved: their outcome no longer matters.
+      if (pending) for (const p of pending) p.catch(() => undefined);
+      throw this.#tableReadError(err);
+    }
+    if (!pending) return this.#unionOf(found);
+    return Promise.all(pending).then(
+      () => this.#unionOf(found),
+      (err: unknown) => {
+        throw this.#tableReadError(err);
+      },
+    );
+  }
+
+  /** lookupUncached, counted in #blockReads while it runs. */
+  #readBlock(reader: SSTableReader, ckey: Buffer): Promise<SSTableEntry | undefined> {
+    this.#blockReads++;
+    return reader.lookupUncached(ckey).finally(() => {
+      this.#blockReads--;
+    });
+  }
+
+  /** The Reduce-d union of the tables' entries for one key. */
+  #unionOf(found: ReadonlyArray<SSTableEntry | undefined>): TablePart | undefined {
+    let only: SSTableEntry | undefined;
+    let many = false;
+    for (const e of found) {
+      if (!e) continue;
+      if (only) many = true;
+      else only = e;
+    }
+    if (!only) return undefined;
+    if (!many) return only;
     const hits = found.filter((e): e is SSTableEntry => e !== undefined);
-    if (hits.length === 0) return undefined;
     return {
       versions: reduceSources(hits.map((e) => e.versions)),
       wids: mergeWidSources(hits.map((e) => e.wids), this.#now()),
     };
+  }
+
+  /** A table read failure as the engine reports it: DataLoss → CHECKSUM_MISMATCH (counted, logged). */
+  #tableReadError(err: unknown): PairdbError {
+    if (err instanceof SSTableCorruptionError) {
+      this.#checksumFailures++;
+      this.#opts.logger.error({ file: err.file, offset: err.offset, what: err.what }, 'sstable checksum failure on read');
+      return new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
+    }
+    return PairdbError.from(err);
   }
 
   /** Writes one version (§3 Write API). */
