@@ -125,7 +125,7 @@ async function openStore(cfg: WorkerConfig): Promise<BenchStore> {
         const v: Version = { clock: [{ actor: 'c1', counter: ht }], value, tombstone: false, lww: true, timestampMs: Math.floor(ht / 1000), writerId: 'c1', writeId: Buffer.alloc(0) };
         await engine.writeBlind(TENANT, keyOf(i), v, { purpose: 'STREAM' });
       },
-      get: async (i) => engine.get(TENANT, keyOf(i)),
+      get: (i) => engine.get(TENANT, keyOf(i)),
       close: () => engine.close(),
     };
   }
