@@ -127,6 +127,57 @@ export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uin
   return aLen - bLen;
 }
 
+/**
+ * compareBytes for ranges whose first `skip` bytes are known to be equal, also telling how far they agree: 0 when
+ * equal, else ±(1 + length of their common prefix), negative when a < b.
+ */
+export function compareBytesLcp(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number, skip: number): number {
+  const aLen = aEnd - aStart;
+  const bLen = bEnd - bStart;
+  const n = aLen < bLen ? aLen : bLen;
+  for (let i = skip; i < n; i++) {
+    const d = a[aStart + i]! - b[bStart + i]!;
+    if (d !== 0) return d < 0 ? -(i + 1) : i + 1;
+  }
+  return aLen === bLen ? 0 : aLen < bLen ? -(n + 1) : n + 1;
+}
+
+/**
+ * The first i in [0, count) whose key is ≥ `key` (count if none); key i = buf[starts[startAt + stride·i],
+ * ends[endAt + stride·i]), keys strictly increasing. A binary search that skips the prefix every remaining
+ * candidate is known to share with `key`: whatever lies between two bounds shares their common prefix with it
+ * (ckeys share long tenant and key prefixes, so a probe compares a few bytes instead of ~20).
+ */
+function lowerBoundLcp(
+  buf: Uint8Array,
+  starts: Uint32Array,
+  startAt: number,
+  ends: Uint32Array,
+  endAt: number,
+  stride: number,
+  count: number,
+  key: Uint8Array,
+): number {
+  const klen = key.length;
+  let lo = 0;
+  let hi = count;
+  // lcp(key, key[lo - 1]) and lcp(key, key[hi]); 0 while that bound is still the array's edge.
+  let lcpLo = 0;
+  let lcpHi = 0;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = compareBytesLcp(buf, starts[startAt + stride * mid]!, ends[endAt + stride * mid]!, key, 0, klen, lcpLo < lcpHi ? lcpLo : lcpHi);
+    if (r < 0) {
+      lo = mid + 1;
+      lcpLo = -r - 1;
+    } else {
+      hi = mid;
+      lcpHi = r === 0 ? klen : r - 1;
+    }
+  }
+  return lo;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Blocks
 
@@ -276,19 +327,10 @@ export class DataBlock {
     return compareBytes(this.payload, this.offs[3 * i + 1]!, this.offs[3 * i + 2]!, ckey, 0, ckey.length);
   }
 
-  /** The first entry whose ckey ≥ `ckey` (count if none): a binary search over the entry offsets (§7). */
+  /** The first entry whose ckey ≥ `ckey` (count if none): a binary search over the entry offsets, in place (§7). */
   lowerBound(ckey: Uint8Array): number {
-    const p = this.payload;
-    const offs = this.offs;
-    const klen = ckey.length;
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareBytes(p, offs[3 * mid + 1]!, offs[3 * mid + 2]!, ckey, 0, klen) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    // Entry i's key is payload[offs[3i + 1], offs[3i + 2]).
+    return lowerBoundLcp(this.payload, this.offs, 1, this.offs, 2, 3, this.count, ckey);
   }
 
   /** The entry index holding exactly `ckey`, or -1. */
@@ -398,18 +440,7 @@ export class IndexBlock {
 
   /** The first block whose last_key ≥ ckey, or count when ckey is past the table (no allocation). */
   findBlock(ckey: Uint8Array): number {
-    let lo = 0;
-    let hi = this.count;
-    const p = this.payload;
-    const starts = this.keyStarts;
-    const ends = this.keyEnds;
-    const klen = ckey.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareBytes(p, starts[mid]!, ends[mid]!, ckey, 0, klen) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBoundLcp(this.payload, this.keyStarts, 0, this.keyEnds, 0, 1, this.count, ckey);
   }
 }
 

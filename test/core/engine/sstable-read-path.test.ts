@@ -9,7 +9,7 @@ import { BLOCK_TRAILER_SIZE, compareBytes, type DataBlock, DEFAULT_BLOCK_BYTES }
 import { BLOCK_MISS, READAHEAD_BYTES, SSTableCorruptionError, SSTableReader } from '../../../src/core/engine/sstable-reader.js';
 import type { SSTableEntry } from '../../../src/core/engine/sstable-writer.js';
 import { PairdbError } from '../../../src/core/errors.js';
-import { encs, tempDir } from './helpers.js';
+import { encs, tempDir, ver } from './helpers.js';
 import { ckey, prng, randomEntries, writeTable } from './sstable-helpers.js';
 
 /**
@@ -60,6 +60,7 @@ describe('compareBytes', () => {
   it('orders byte ranges exactly like Buffer.compare (seeded, shared prefixes, prefixes of each other)', () => {
     const rand = prng(7);
     const pool = Buffer.from('bench\u0000k0000000000');
+    const wrong: string[] = [];
     for (let n = 0; n < 5000; n++) {
       const mk = (): Buffer => {
         const len = Math.floor(rand() * 24);
@@ -73,13 +74,61 @@ describe('compareBytes', () => {
       const a = mk();
       const b = rand() < 0.2 ? Buffer.from(a) : rand() < 0.2 ? a.subarray(0, Math.floor(rand() * (a.length + 1))) : mk();
       const want = Buffer.compare(a, b);
-      expect(sign(compareBytes(a, 0, a.length, b, 0, b.length)), `case ${n}: ${a.toString('hex')} vs ${b.toString('hex')}`).toBe(want);
-      // Ranges inside bigger buffers.
+      // Ranges inside bigger buffers too.
       const pa = Buffer.concat([Buffer.from([9, 9]), a, Buffer.from([1])]);
       const pb = Buffer.concat([Buffer.from([7]), b]);
-      expect(sign(compareBytes(pa, 2, 2 + a.length, pb, 1, 1 + b.length)), `case ${n} (ranges)`).toBe(want);
+      const got = [sign(compareBytes(a, 0, a.length, b, 0, b.length)), sign(compareBytes(pa, 2, 2 + a.length, pb, 1, 1 + b.length))];
+      if (got[0] !== want || got[1] !== want) wrong.push(`case ${n}: ${a.toString('hex')} vs ${b.toString('hex')}: ${got.join(',')}, want ${want}`);
     }
+    expect(wrong.slice(0, 10)).toEqual([]);
   });
+});
+
+describe('prefix-skipping binary searches (IndexBlock.findBlock, DataBlock.lowerBound/find)', () => {
+  for (let seed = 1; seed <= 3; seed++) {
+    it(`seed ${seed}: agree with a linear scan over keys that are prefixes of each other`, async () => {
+      const rand = prng(200 + seed);
+      // Keys over {a, b} of length 1..10 behind a shared tenant prefix: many keys are prefixes of others.
+      const set = new Set<string>();
+      while (set.size < 300) {
+        const len = 1 + Math.floor(rand() * 10);
+        let k = '';
+        for (let i = 0; i < len; i++) k += rand() < 0.5 ? 'a' : 'b';
+        set.add(k);
+      }
+      const keys = [...set].map((k) => ckey('tenant', k)).sort(Buffer.compare);
+      const entries: SSTableEntry[] = keys.map((k, i) => ({ ckey: k, versions: [ver({ writer: 'c1', ht: 1_700_000_000_000_000 + i })], wids: [] }));
+      const info = await writeTable(fs, tmp.dir, 70 + seed, entries, { blockBytes: 64 + seed * 100 });
+      const r = await SSTableReader.open(fs, info.path);
+      try {
+        const blocks = [];
+        for (let b = 0; b < r.index.count; b++) blocks.push(await r.readDataBlock(b));
+        const probeKeys = [...keys, ckey('tenant', ''), ckey('tenant', 'c'), ckey('tenan', 'a'), Buffer.from('tenant'), Buffer.from([0xff])];
+        for (let n = 0; n < 200; n++) {
+          let k = '';
+          for (let i = 0, len = Math.floor(rand() * 12); i < len; i++) k += 'ab'[Math.floor(rand() * 2)];
+          probeKeys.push(ckey('tenant', k));
+        }
+        const wrong: string[] = [];
+        for (const k of probeKeys) {
+          const what = `seed ${seed} ${k.toString('hex')}`;
+          let wantBlock = 0;
+          while (wantBlock < r.index.count && Buffer.compare(r.index.lastKey(wantBlock), k) < 0) wantBlock++;
+          if (r.index.findBlock(k) !== wantBlock) wrong.push(`${what}: findBlock ${r.index.findBlock(k)}, want ${wantBlock}`);
+          for (const [b, block] of blocks.entries()) {
+            let want = 0;
+            while (want < block.count && Buffer.compare(block.keyAt(want), k) < 0) want++;
+            const wantFind = want < block.count && block.keyAt(want).equals(k) ? want : -1;
+            if (block.lowerBound(k) !== want) wrong.push(`${what}: block ${b} lowerBound ${block.lowerBound(k)}, want ${want}`);
+            if (block.find(k) !== wantFind) wrong.push(`${what}: block ${b} find ${block.find(k)}, want ${wantFind}`);
+          }
+        }
+        expect(wrong.slice(0, 10)).toEqual([]);
+      } finally {
+        await r.close();
+      }
+    });
+  }
 });
 
 describe('BloomFilter.mayContainHashes', () => {
