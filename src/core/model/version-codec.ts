@@ -134,6 +134,13 @@ function utf8At(buf: Buffer, start: number, end: number): string {
   return str;
 }
 
+/** A copy of buf[start, end) (allocUnsafe + copy: ~2× cheaper than Buffer.from(buf.subarray(…)) for small fields). */
+function copyOut(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
+
 /**
  * Reads one version starting at `off`; returns it and the offset after it. Byte fields are copied out of `buf`
  * (a version never pins the block or log buffer it came from); empty ones share one zero-length Buffer.
@@ -154,7 +161,7 @@ export function readVersion(buf: Buffer, off: number, end: number): [Version, nu
   if (off >= end) throw new CorruptionError('length past the end of a version');
   const widLen = buf[off++]!;
   if (off + widLen > end) throw new CorruptionError('length past the end of a version');
-  const writeId = widLen === 0 ? EMPTY : Buffer.from(buf.subarray(off, off + widLen));
+  const writeId = widLen === 0 ? EMPTY : copyOut(buf, off, off + widLen);
   off += widLen;
   let n: number;
   [n, off] = readVarint(buf, off, end);
@@ -175,7 +182,7 @@ export function readVersion(buf: Buffer, off: number, end: number): [Version, nu
     let vl: number;
     [vl, off] = readVarint(buf, off, end);
     if (off + vl > end) throw new CorruptionError('length past the end of a version');
-    if (vl > 0) value = Buffer.from(buf.subarray(off, off + vl));
+    if (vl > 0) value = copyOut(buf, off, off + vl);
     off += vl;
   }
   return [{ clock: clock as Clock, value, tombstone, lww, timestampMs, writerId, writeId }, off];
