@@ -280,8 +280,7 @@ export class DataBlock {
       if (off + klen > end) fail('ckey past the end of its block', start);
       const keyStart = off;
       const keyEnd = off + klen;
-      // buf.compare(target, tStart, tEnd, sStart, sEnd) orders the source range (this key) against the target.
-      if (prevKeyStart >= 0 && payload.compare(payload, prevKeyStart, prevKeyEnd, keyStart, keyEnd) <= 0) {
+      if (prevKeyStart >= 0 && compareBytes(payload, keyStart, keyEnd, payload, prevKeyStart, prevKeyEnd) <= 0) {
         fail('ckey not greater than the previous one', start);
       }
       off = keyEnd;

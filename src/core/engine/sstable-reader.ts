@@ -16,6 +16,7 @@ import {
   IndexBlock,
   SSTableFormatError,
   type TableProperties,
+  compareBytes,
   crc32Continue,
   decodeBloomPayload,
   decodeFooter,
@@ -379,10 +380,13 @@ export class SSTableReader {
       if (err instanceof SSTableFormatError) throw new SSTableCorruptionError(this.path, offset + err.at, `data block ${b}: ${err.message}`, err);
       throw err;
     }
-    if (!block.keyAt(block.count - 1).equals(this.index.lastKey(b))) {
+    const { payload: ip, keyStarts, keyEnds } = this.index;
+    const offs = block.offs;
+    const last = 3 * (block.count - 1);
+    if (compareBytes(block.payload, offs[last + 1]!, offs[last + 2]!, ip, keyStarts[b]!, keyEnds[b]!) !== 0) {
       throw new SSTableCorruptionError(this.path, offset + block.entryStart(block.count - 1), `data block ${b}: last key differs from the index`);
     }
-    if (b > 0 && Buffer.compare(block.keyAt(0), this.index.lastKey(b - 1)) <= 0) {
+    if (b > 0 && compareBytes(block.payload, offs[1]!, offs[2]!, ip, keyStarts[b - 1]!, keyEnds[b - 1]!) <= 0) {
       throw new SSTableCorruptionError(this.path, offset, `data block ${b}: first key not after the previous block`);
     }
     return block;

@@ -300,6 +300,85 @@ describe('only CRC-verified blocks are ever cached or answered from', () => {
   }
 });
 
+describe('CRC-valid blocks that contradict the index or the key order', () => {
+  /** Re-seals data block `b` (its CRC over payload ‖ kind) after an edit, so only the content checks can object. */
+  function reseal(bytes: Buffer, r: SSTableReader, b: number): void {
+    const off = r.index.offsets[b]!;
+    const len = r.index.lengths[b]!;
+    bytes.writeUInt32LE(crc32(bytes.subarray(off, off + len - 4)), off + len - 4);
+  }
+
+  const cases: Array<{ name: string; what: RegExp; edit: (bytes: Buffer, r: SSTableReader, blocks: DataBlock[]) => void }> = [
+    {
+      name: 'last key differs from the index',
+      what: /data block 1: last key differs from the index/,
+      edit: (bytes, r, blocks) => {
+        // The last key's last byte + 1: still the block's greatest key, no longer the index's.
+        const blk = blocks[1]!;
+        const at = r.index.offsets[1]! + blk.offs[3 * (blk.count - 1) + 2]! - 1;
+        bytes[at]! += 1;
+        reseal(bytes, r, 1);
+      },
+    },
+    {
+      name: 'first key not after the previous block',
+      what: /data block 1: first key not after the previous block/,
+      edit: (bytes, r, blocks) => {
+        // The first key's first byte → 0x01: still the block's smallest key, now before block 0's keys.
+        bytes[r.index.offsets[1]! + blocks[1]!.offs[1]!] = 0x01;
+        reseal(bytes, r, 1);
+      },
+    },
+    {
+      name: 'keys out of order inside a block',
+      what: /data block 1: ckey not greater than the previous one/,
+      edit: (bytes, r, blocks) => {
+        // The second key's first byte → 0x01: smaller than the first key.
+        bytes[r.index.offsets[1]! + blocks[1]!.offs[4]!] = 0x01;
+        reseal(bytes, r, 1);
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: DataLoss (CORRUPT_FILE) inside that block, the block is never cached, other blocks read`, async () => {
+      const entries = randomEntries(prng(77), 60, { maxValue: 30 });
+      const info = await writeTable(fs, tmp.dir, 77, entries, { blockBytes: 512 });
+      const clean = await SSTableReader.open(fs, info.path);
+      const blocks: DataBlock[] = [];
+      for (let b = 0; b < clean.index.count; b++) blocks.push(await clean.readDataBlock(b));
+      expect(blocks[1]!.count).toBeGreaterThan(1);
+      const bytes = readFileSync(info.path);
+      c.edit(bytes, clean, blocks);
+      const lo = clean.index.offsets[1]!;
+      const hi = lo + clean.index.lengths[1]!;
+      await clean.close();
+      writeFileSync(info.path, bytes);
+
+      const cache = new LruBlockCache(1 << 20);
+      const r = await SSTableReader.open(fs, info.path, { blockCache: cache });
+      try {
+        const victim = entries.find((e) => r.index.findBlock(e.ckey) === 1)!;
+        const other = entries.find((e) => r.index.findBlock(e.ckey) === 0)!;
+        for (let round = 0; round < 2; round++) {
+          const err = await r.lookup(victim.ckey).then(
+            () => undefined,
+            (x: unknown) => x,
+          );
+          expect(err, `round ${round}`).toBeInstanceOf(SSTableCorruptionError);
+          expect((err as SSTableCorruptionError).what).toMatch(c.what);
+          expect((err as SSTableCorruptionError).offset).toBeGreaterThanOrEqual(lo);
+          expect((err as SSTableCorruptionError).offset).toBeLessThan(hi);
+          expect(cache.has(info.properties.file, lo)).toBe(false);
+          expect(r.lookupCached(victim.ckey)).toBe(BLOCK_MISS);
+          sameEntry(await r.lookup(other.ckey), other, `round ${round} other`);
+        }
+      } finally {
+        await r.close();
+      }
+    });
+  }
+});
+
 describe('readahead and shared disk reads', () => {
   it('one miss on a cache with room reads the missing block and its uncached neighbours in one read', async () => {
     const entries = randomEntries(prng(31), 120);
