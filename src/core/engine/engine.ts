@@ -130,6 +130,12 @@ function rowKey(tenantId: string, key: string): string {
   return `${tenantId}\u0000${key}`;
 }
 
+/** What a point read answers: the key's Reduce-d set and its live write-id memory. */
+export interface KeyRead {
+  readonly versions: readonly Version[];
+  readonly wids: readonly WriteIdEntry[];
+}
+
 /** A key's contribution from the tables (§7 step 2), already Reduce-d. */
 interface TablePart {
   readonly versions: readonly Version[];
@@ -162,10 +168,6 @@ const EMPTY_TABLES: TableSet = Object.freeze({ l0: [], levels: [], all: [] });
 /** #candidates' answer when no table may hold the key (shared, never mutated: a match allocates a new array). */
 const NO_TABLES: TableHandle[] = Object.freeze([]) as unknown as TableHandle[];
 
-/** Resolves in the event loop's next check phase, i.e. after it has polled for finished I/O. */
-function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /** A lone surrogate would encode to U+FFFD, so two different strings would share one ckey. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -254,6 +256,8 @@ export class StorageEngine {
   #checksumFailures = 0;
   /** Table block reads from disk in flight (read fairness, see read()). */
   #blockReads = 0;
+  /** #nextTurn()'s pending promise, shared by every read of this event-loop turn. */
+  #turn: Promise<void> | undefined;
 
   private constructor(opts: StorageEngineOptions, fs: FileSystem) {
     this.#opts = opts;
@@ -395,13 +399,15 @@ export class StorageEngine {
    * The Reduce-d version set of a key over both memtables and every table that may hold it (§7), tombstones
    * included; empty when the key is unknown. Do not mutate. A table checksum failure rejects CHECKSUM_MISMATCH.
    */
-  async get(tenantId: string, key: string): Promise<readonly Version[]> {
-    return (await this.read(tenantId, key)).versions;
+  get(tenantId: string, key: string): Promise<readonly Version[]> {
+    const r = this.#readAny(tenantId, key);
+    return r instanceof Promise ? r.then((x) => x.versions) : Promise.resolve(r.versions);
   }
 
   /** The key's write-id memory (pairs younger than 24 h), sorted by write id. */
-  async recentWrites(tenantId: string, key: string): Promise<readonly WriteIdEntry[]> {
-    return (await this.read(tenantId, key)).wids;
+  recentWrites(tenantId: string, key: string): Promise<readonly WriteIdEntry[]> {
+    const r = this.#readAny(tenantId, key);
+    return r instanceof Promise ? r.then((x) => x.wids) : Promise.resolve(r.wids);
   }
 
   /**
@@ -409,13 +415,39 @@ export class StorageEngine {
    * row cache holds the key or every table block it needs is in the block cache (the common case once warm):
    * no promise per table, no microtask hop per block; only a block-cache miss reads the disk.
    */
-  async read(tenantId: string, key: string): Promise<{ readonly versions: readonly Version[]; readonly wids: readonly WriteIdEntry[] }> {
+  read(tenantId: string, key: string): Promise<KeyRead> {
+    const r = this.#readAny(tenantId, key);
+    return r instanceof Promise ? r : Promise.resolve(r);
+  }
+
+  /** read() without a Promise when it can answer synchronously; never throws (a failure is a rejected Promise). */
+  #readAny(tenantId: string, key: string): KeyRead | Promise<KeyRead> {
     // Fairness: a read answered from memory resolves in a microtask, and callers chain the next read onto it, so
     // concurrent readers form an unbroken microtask chain that keeps the event loop from ever polling, and a block
     // read from disk completes only once every reader waits on the disk too (measured: block-miss p50 0.7–0.9 ms,
     // p99 ~115 ms at 16 readers). While a block read is in flight, every read first waits one event-loop turn
-    // (one setImmediate), so finished I/O is picked up between reads (miss p50 ~0.35 ms).
-    if (this.#blockReads > 0) await yieldToIo();
+    // (one setImmediate, shared by all reads of a turn), so finished I/O is picked up between reads (miss p50
+    // ~0.35 ms).
+    if (this.#blockReads > 0) return this.#nextTurn().then(() => this.#readNow(tenantId, key));
+    try {
+      return this.#readNow(tenantId, key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Resolves in the event loop's next check phase (after it polled for I/O); one promise for all reads of a turn. */
+  #nextTurn(): Promise<void> {
+    return (this.#turn ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#turn = undefined;
+        resolve();
+      }),
+    ));
+  }
+
+  /** The read; synchronous unless a table block must come from disk. Throws on bad arguments or a table failure. */
+  #readNow(tenantId: string, key: string): KeyRead | Promise<KeyRead> {
     this.#assertReadable();
     assertKey(tenantId, key);
     // §7 step 1: a cached set is complete (every applied write updates it in place). The row key is also the
@@ -425,18 +457,26 @@ export class StorageEngine {
     if (hit) return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
     const ckey = Buffer.from(rk, 'utf8');
     const switches = this.#switches;
-    let gen = this.#tableGen;
-    let part = this.#lookupTables(this.#candidates(ckey), ckey);
-    while (part instanceof Promise) {
-      const got = await part;
-      if (gen === this.#tableGen) {
-        part = got;
-        break;
-      }
+    const gen = this.#tableGen;
+    const part = this.#lookupTables(this.#candidates(ckey), ckey);
+    if (part instanceof Promise) return this.#readAwaiting(rk, ckey, switches, gen, part);
+    return this.#finishRead(rk, switches, part);
+  }
+
+  /** The rest of a read whose table lookups went to disk. */
+  async #readAwaiting(rk: string, ckey: Buffer, switches: number, gen: number, pending: Promise<TablePart | undefined>): Promise<KeyRead> {
+    let part = await pending;
+    while (gen !== this.#tableGen) {
       // A flush installed a table (and dropped its memtable) meanwhile: read again against the new set.
       gen = this.#tableGen;
-      part = this.#lookupTables(this.#candidates(ckey), ckey);
+      const again = this.#lookupTables(this.#candidates(ckey), ckey);
+      part = again instanceof Promise ? await again : again;
     }
+    return this.#finishRead(rk, switches, part);
+  }
+
+  /** §7 steps 3–4 for the tables' part of a read: merge the memtables in (this same turn), fill the row cache. */
+  #finishRead(rk: string, switches: number, part: TablePart | undefined): KeyRead {
     const a = this.#active.getByMapKey(rk);
     const im = this.#immutable?.getByMapKey(rk);
     let versions: readonly Version[];
