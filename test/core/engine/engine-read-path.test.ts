@@ -241,6 +241,19 @@ describe('StorageEngine.read over tables', () => {
     expect(encs(await reading)).toEqual(encs([a, b]));
   });
 
+  it('refuses ill-formed keys and tenants (lone surrogates, NUL, empty) as INVALID_REQUEST; a surrogate pair is fine', async () => {
+    const e = await harness.open();
+    const bad = ['a\uD800', '\uDC00a', 'a\uDC00\uD800b', '\uD83D', 'x\u0000y', ''];
+    for (const k of bad) {
+      await expect(e.get('acme', k), JSON.stringify(k)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+      await expect(e.read(k, 'key'), JSON.stringify(k)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    }
+    const v = ver({ writer: 'c1', ht: BASE + 1, value: '"emoji"' });
+    await e.writeBlind('acme', 'smile-\uD83D\uDE00', v, { purpose: 'STREAM' });
+    expect(encs(await e.get('acme', 'smile-\uD83D\uDE00'))).toEqual(encs([v]));
+    expect(await e.get('acme', 'smile-\uD83D\uDE01')).toEqual([]);
+  });
+
   it('a malformed entry in a CRC-valid block is CHECKSUM_MISMATCH on the disk path and on the cached path', async () => {
     let e = await harness.open({ rowCacheBytes: 0 });
     const v = (i: number): Version => ver({ writer: 'c1', ht: BASE + i, value: `"v${i}"` });
