@@ -142,40 +142,80 @@ export function compareBytesLcp(a: Uint8Array, aStart: number, aEnd: number, b: 
   return aLen === bLen ? 0 : aLen < bLen ? -(n + 1) : n + 1;
 }
 
+/** The 4 bytes of buf[start, end) from offset `at` as a big-endian unsigned number, zero-padded past `end`. */
+function headAt(buf: Uint8Array, start: number, end: number, at: number): number {
+  let h = 0;
+  for (let k = 0, i = start + at; k < 4; k++, i++) h = h * 256 + (i < end ? buf[i]! : 0);
+  return h;
+}
+
 /**
- * The first i in [0, count) whose key is ≥ `key` (count if none); key i = buf[starts[startAt + stride·i],
- * ends[endAt + stride·i]), keys strictly increasing. A binary search that skips the prefix every remaining
- * candidate is known to share with `key`: whatever lies between two bounds shares their common prefix with it
- * (ckeys share long tenant and key prefixes, so a probe compares a few bytes instead of ~20).
+ * A sorted run of keys (key i = buf[starts[startAt + stride·i], ends[endAt + stride·i]), strictly increasing)
+ * prepared for lower-bound searches. Every key shares its first `prefixLen` bytes (the common prefix of the first
+ * and last key), and heads[i] holds key i's next 4 bytes, big-endian, zero-padded. A strict head order is the key
+ * order (a zero pad only ties with a real 0x00), so a search runs over one dense Uint32Array and reads key bytes
+ * only among equal heads: far fewer cache lines than probing scattered keys (the index spans ~100 KB for a 15 MB
+ * table, a cached block is a cold 4 KB), and each key compare starts past the shared prefix.
  */
-function lowerBoundLcp(
-  buf: Uint8Array,
-  starts: Uint32Array,
-  startAt: number,
-  ends: Uint32Array,
-  endAt: number,
-  stride: number,
-  count: number,
-  key: Uint8Array,
-): number {
-  const klen = key.length;
-  let lo = 0;
-  let hi = count;
-  // lcp(key, key[lo - 1]) and lcp(key, key[hi]); 0 while that bound is still the array's edge.
-  let lcpLo = 0;
-  let lcpHi = 0;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const r = compareBytesLcp(buf, starts[startAt + stride * mid]!, ends[endAt + stride * mid]!, key, 0, klen, lcpLo < lcpHi ? lcpLo : lcpHi);
-    if (r < 0) {
-      lo = mid + 1;
-      lcpLo = -r - 1;
-    } else {
-      hi = mid;
-      lcpHi = r === 0 ? klen : r - 1;
+export class KeyHeads {
+  readonly prefixLen: number;
+  readonly heads: Uint32Array;
+
+  constructor(buf: Uint8Array, starts: Uint32Array, startAt: number, ends: Uint32Array, endAt: number, stride: number, count: number) {
+    this.heads = new Uint32Array(count);
+    if (count === 0) {
+      this.prefixLen = 0;
+      return;
     }
+    const f0 = starts[startAt]!;
+    const fl = starts[startAt + stride * (count - 1)]!;
+    const r = compareBytesLcp(buf, f0, ends[endAt]!, buf, fl, ends[endAt + stride * (count - 1)]!, 0);
+    this.prefixLen = r === 0 ? ends[endAt]! - f0 : Math.abs(r) - 1;
+    for (let i = 0; i < count; i++) this.heads[i] = headAt(buf, starts[startAt + stride * i]!, ends[endAt + stride * i]!, this.prefixLen);
   }
-  return lo;
+
+  /** The first i whose key is ≥ `key` (count if none), for the same (buf, starts, …) the heads were built from. */
+  lowerBound(buf: Uint8Array, starts: Uint32Array, startAt: number, ends: Uint32Array, endAt: number, stride: number, count: number, key: Uint8Array): number {
+    if (count === 0) return 0;
+    const p = this.prefixLen;
+    const klen = key.length;
+    // Against the shared prefix first: a key that leaves it is below or above the whole run.
+    const s0 = starts[startAt]!;
+    const n = p < klen ? p : klen;
+    for (let i = 0; i < n; i++) {
+      const d = key[i]! - buf[s0 + i]!;
+      if (d !== 0) return d < 0 ? 0 : count;
+    }
+    if (klen < p) return 0; // a proper prefix of every key
+    const h = headAt(key, 0, klen, p);
+    const heads = this.heads;
+    let lo = 0;
+    let hi = count;
+    // Lower bounds of lcp(key, key[lo - 1]) and lcp(key, key[hi]): every candidate shares the prefix.
+    let lcpLo = p;
+    let lcpHi = p;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const hm = heads[mid]!;
+      if (hm < h) {
+        lo = mid + 1;
+        lcpLo = p;
+      } else if (hm > h) {
+        hi = mid;
+        lcpHi = p;
+      } else {
+        const r = compareBytesLcp(buf, starts[startAt + stride * mid]!, ends[endAt + stride * mid]!, key, 0, klen, lcpLo < lcpHi ? lcpLo : lcpHi);
+        if (r < 0) {
+          lo = mid + 1;
+          lcpLo = -r - 1;
+        } else {
+          hi = mid;
+          lcpHi = r === 0 ? klen : r - 1;
+        }
+      }
+    }
+    return lo;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -256,11 +296,14 @@ export class DataBlock {
   readonly payload: Buffer;
   readonly offs: Uint32Array;
   readonly count: number;
+  /** Entry keys' heads for the binary search (entry i's key = payload[offs[3i + 1], offs[3i + 2])). */
+  readonly #heads: KeyHeads;
 
   constructor(payload: Buffer, offs: Uint32Array, count: number) {
     this.payload = payload;
     this.offs = offs;
     this.count = count;
+    this.#heads = new KeyHeads(payload, offs, 1, offs, 2, 3, count);
   }
 
   /** Locates every entry, checking framing and strict key order. Throws SSTableFormatError (payload offsets). */
@@ -307,9 +350,9 @@ export class DataBlock {
     return new DataBlock(payload, offs.length === 3 * count + 1 ? offs : offs.slice(0, 3 * count + 1), count);
   }
 
-  /** Bytes this block holds in a cache (payload + offsets). */
+  /** Bytes this block holds in a cache (payload + entry offsets + key heads). */
   get weight(): number {
-    return this.payload.length + this.offs.byteLength;
+    return this.payload.length + this.offs.byteLength + this.#heads.heads.byteLength;
   }
 
   entryStart(i: number): number {
@@ -328,8 +371,7 @@ export class DataBlock {
 
   /** The first entry whose ckey ≥ `ckey` (count if none): a binary search over the entry offsets, in place (§7). */
   lowerBound(ckey: Uint8Array): number {
-    // Entry i's key is payload[offs[3i + 1], offs[3i + 2]).
-    return lowerBoundLcp(this.payload, this.offs, 1, this.offs, 2, 3, this.count, ckey);
+    return this.#heads.lowerBound(this.payload, this.offs, 1, this.offs, 2, 3, this.count, ckey);
   }
 
   /** The entry index holding exactly `ckey`, or -1. */
@@ -385,6 +427,7 @@ export class IndexBlock {
   readonly keyEnds: Uint32Array;
   readonly offsets: Float64Array;
   readonly lengths: Float64Array;
+  #heads: KeyHeads | undefined;
 
   private constructor(payload: Buffer, count: number) {
     this.payload = payload;
@@ -414,7 +457,7 @@ export class IndexBlock {
       if (off + klen > end) fail('index key past the end of its block', start);
       ix.keyStarts[i] = off;
       ix.keyEnds[i] = off + klen;
-      if (i > 0 && payload.compare(payload, ix.keyStarts[i - 1]!, ix.keyEnds[i - 1]!, off, off + klen) <= 0) {
+      if (i > 0 && compareBytes(payload, off, off + klen, payload, ix.keyStarts[i - 1]!, ix.keyEnds[i - 1]!) <= 0) {
         fail('index last keys not strictly increasing', start);
       }
       off += klen;
@@ -430,6 +473,7 @@ export class IndexBlock {
     }
     if (off !== end) fail('trailing bytes after the index', off);
     if (expected !== dataEnd) fail(`data blocks end at ${expected}, index starts at ${dataEnd}`, 0);
+    ix.#heads = new KeyHeads(payload, ix.keyStarts, 0, ix.keyEnds, 0, 1, count);
     return ix;
   }
 
@@ -439,7 +483,7 @@ export class IndexBlock {
 
   /** The first block whose last_key ≥ ckey, or count when ckey is past the table (no allocation). */
   findBlock(ckey: Uint8Array): number {
-    return lowerBoundLcp(this.payload, this.keyStarts, 0, this.keyEnds, 0, 1, this.count, ckey);
+    return this.#heads!.lowerBound(this.payload, this.keyStarts, 0, this.keyEnds, 0, 1, this.count, ckey);
   }
 }
 

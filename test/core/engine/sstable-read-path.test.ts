@@ -96,14 +96,31 @@ describe('prefix-skipping binary searches (IndexBlock.findBlock, DataBlock.lower
         for (let i = 0; i < len; i++) k += rand() < 0.5 ? 'a' : 'b';
         set.add(k);
       }
-      const keys = [...set].map((k) => ckey('tenant', k)).sort(Buffer.compare);
+      // Seed 3 mixes tenants, so the keys share no prefix at all.
+      const keys = [...set].map((k, i) => ckey(seed === 3 ? ['t', 'tenant', 'tenant2', 'u'][i % 4]! : 'tenant', k)).sort(Buffer.compare);
       const entries: SSTableEntry[] = keys.map((k, i) => ({ ckey: k, versions: [ver({ writer: 'c1', ht: 1_700_000_000_000_000 + i })], wids: [] }));
       const info = await writeTable(fs, tmp.dir, 70 + seed, entries, { blockBytes: 64 + seed * 100 });
       const r = await SSTableReader.open(fs, info.path);
       try {
         const blocks = [];
         for (let b = 0; b < r.index.count; b++) blocks.push(await r.readDataBlock(b));
-        const probeKeys = [...keys, ckey('tenant', ''), ckey('tenant', 'c'), ckey('tenan', 'a'), Buffer.from('tenant'), Buffer.from([0xff])];
+        const probeKeys = [
+          ...keys,
+          ckey('tenant', ''),
+          ckey('tenant', 'c'),
+          ckey('tenan', 'a'),
+          ckey('tenant', '\u0000'),
+          ckey('tenant', 'aaaaaaaaaaaaaaaaaaaa'),
+          Buffer.from('tenant'),
+          Buffer.from('t'),
+          Buffer.from([0x00]),
+          Buffer.from([0xff]),
+        ];
+        // Every key's proper prefixes and one-byte-longer extensions (0x00 and 0xff) probe the prefix and head edges.
+        for (const k of keys.slice(0, 60)) {
+          for (let l = 1; l < k.length; l++) probeKeys.push(k.subarray(0, l));
+          probeKeys.push(Buffer.concat([k, Buffer.from([0])]), Buffer.concat([k, Buffer.from([0xff])]));
+        }
         for (let n = 0; n < 200; n++) {
           let k = '';
           for (let i = 0, len = Math.floor(rand() * 12); i < len; i++) k += 'ab'[Math.floor(rand() * 2)];
