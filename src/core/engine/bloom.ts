@@ -116,10 +116,17 @@ export class BloomFilter {
 
   /** False means certainly absent; true means maybe present. */
   mayContain(key: Uint8Array): boolean {
+    return this.mayContainHashes(murmur3(key, BLOOM_SEED_1), murmur3(key, BLOOM_SEED_2));
+  }
+
+  /**
+   * mayContain for a key whose scheme-1 hashes h1 = murmur3(key, BLOOM_SEED_1), h2 = murmur3(key, BLOOM_SEED_2) are
+   * already known: every table uses the same hashes, so a read probing several tables hashes the key once.
+   */
+  mayContainHashes(h1: number, h2: number): boolean {
     const m = this.mBits;
     const bits = this.bits;
-    const h2 = murmur3(key, BLOOM_SEED_2);
-    let h = murmur3(key, BLOOM_SEED_1);
+    let h = h1 >>> 0;
     for (let i = 0; i < this.k; i++) {
       const b = h % m;
       if ((bits[b >>> 3]! & (1 << (b & 7))) === 0) return false;

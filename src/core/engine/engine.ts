@@ -4,6 +4,7 @@ import { type Version, reduce } from '../model/version.js';
 import { encodedVersionSize } from '../model/version-codec.js';
 import type { Logger } from '../observability/logger.js';
 import { LruBlockCache } from './block-cache.js';
+import { BLOOM_SEED_1, BLOOM_SEED_2, murmur3 } from './bloom.js';
 import { CommitLog, type CommitLogSync, type ReplayReport } from './commit-log.js';
 import type { LogWrite } from './commit-log-format.js';
 import { DataDirLock, isPidAlive } from './data-dir-lock.js';
@@ -28,8 +29,8 @@ import { lostLogStartProblem, segmentNumbers } from './manifest-orphans.js';
 import { type MemEntry, type MergeHint, Memtable, encodeCkey } from './memtable.js';
 import { tombstonePurge, withoutExpiredTombstones } from './tombstone-purge.js';
 import { RowCache, rowWeight } from './row-cache.js';
-import { sstFileName } from './sstable-format.js';
-import { SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
+import { compareBytes, sstFileName } from './sstable-format.js';
+import { BLOCK_MISS, type BlockMiss, SSTableCorruptionError, SSTableReader } from './sstable-reader.js';
 import { type SnapshotContent, writeSnapshotFiles } from './snapshot.js';
 import { type SSTableEntry, writeSSTable } from './sstable-writer.js';
 import { NO_WRITE_IDS, WRITE_ID_TTL_MS, type WriteIdEntry, hasWriteId, mergeWriteIds, writeIdsSize } from './write-ids.js';
@@ -223,6 +224,12 @@ function rowKey(tenantId: string, key: string): string {
   return `${tenantId}\u0000${key}`;
 }
 
+/** What a point read answers: the key's Reduce-d set and its live write-id memory. */
+export interface KeyRead {
+  readonly versions: readonly Version[];
+  readonly wids: readonly WriteIdEntry[];
+}
+
 /** A key's contribution from the tables (§7 step 2), already Reduce-d. */
 interface TablePart {
   readonly versions: readonly Version[];
@@ -292,15 +299,24 @@ interface StallWaiter {
 
 const EMPTY: readonly Version[] = Object.freeze([]);
 const EMPTY_TABLES: TableSet = Object.freeze({ l0: [], levels: [], all: [] });
+/** #candidates' answer when no table may hold the key (shared, never mutated: a match allocates a new array). */
+const NO_TABLES: TableHandle[] = Object.freeze([]) as unknown as TableHandle[];
 
-/** A lone surrogate would encode to U+FFFD, so two different strings would share one ckey. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A lone surrogate would encode to U+FFFD, so two different strings would share one ckey. String#isWellFormed
+ * (ES2024, Node ≥ 20; not in this project's ES2023 lib typings) is ~2.5× faster than the lone-surrogate regex it
+ * replaced, and it runs on every read and write.
+ */
+function wellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
 
 function assertKey(tenantId: string, key: string): void {
-  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.includes('\u0000') || LONE_SURROGATE.test(tenantId)) {
+  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.includes('\u0000') || !wellFormed(tenantId)) {
     throw new PairdbError('INVALID_REQUEST', 'tenant id must be non-empty well-formed text without NUL');
   }
-  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000') || LONE_SURROGATE.test(key)) {
+  if (typeof key !== 'string' || key.length === 0 || key.includes('\u0000') || !wellFormed(key)) {
     throw new PairdbError('INVALID_REQUEST', 'key must be non-empty well-formed text without NUL');
   }
 }
@@ -324,7 +340,8 @@ function buildTableSet(l0: readonly TableHandle[], levels: readonly (readonly Ta
 }
 
 function inRange(h: TableHandle, ckey: Buffer): boolean {
-  return Buffer.compare(ckey, h.minKey) >= 0 && Buffer.compare(ckey, h.maxKey) <= 0;
+  // compareBytes, not Buffer.compare: this runs per table per read (see compareBytes).
+  return compareBytes(ckey, 0, ckey.length, h.minKey, 0, h.minKey.length) >= 0 && compareBytes(ckey, 0, ckey.length, h.maxKey, 0, h.maxKey.length) <= 0;
 }
 
 /** Reduce over several sources; returns a source unchanged when it is the only non-empty one. */
@@ -423,6 +440,10 @@ export class StorageEngine {
   readonly #obs: EngineObserver | undefined;
   /** Re-entries of CLIENT writes that already waited out their disk-throttle booking (not booked twice). */
   readonly #throttlePaid = new WeakSet<WriteOptions>();
+  /** Table block reads from disk in flight (read fairness, see read()). */
+  #blockReads = 0;
+  /** #nextTurn()'s pending promise, shared by every read of this event-loop turn. */
+  #turn: Promise<void> | undefined;
 
   private constructor(opts: StorageEngineOptions, fs: FileSystem) {
     this.#opts = opts;
@@ -636,64 +657,139 @@ export class StorageEngine {
    * The Reduce-d version set of a key over both memtables and every table that may hold it (§7), tombstones
    * included; empty when the key is unknown. Do not mutate. A table checksum failure rejects CHECKSUM_MISMATCH.
    */
-  async get(tenantId: string, key: string): Promise<readonly Version[]> {
-    return (await this.read(tenantId, key)).versions;
+  get(tenantId: string, key: string): Promise<readonly Version[]> {
+    const r = this.#readAny(tenantId, key);
+    return r instanceof Promise ? r.then((x) => x.versions) : Promise.resolve(r.versions);
   }
 
   /** The key's write-id memory (pairs younger than 24 h), sorted by write id. */
-  async recentWrites(tenantId: string, key: string): Promise<readonly WriteIdEntry[]> {
-    return (await this.read(tenantId, key)).wids;
+  recentWrites(tenantId: string, key: string): Promise<readonly WriteIdEntry[]> {
+    const r = this.#readAny(tenantId, key);
+    return r instanceof Promise ? r.then((x) => x.wids) : Promise.resolve(r.wids);
   }
 
-  /** Versions and write-id memory of a key in one lookup (the Read RPC). */
-  async read(tenantId: string, key: string): Promise<{ readonly versions: readonly Version[]; readonly wids: readonly WriteIdEntry[] }> {
+  /**
+   * Versions and write-id memory of a key in one lookup (the Read RPC). Answered without awaiting anything when the
+   * row cache holds the key or every table block it needs is in the block cache (the common case once warm):
+   * no promise per table, no microtask hop per block; only a block-cache miss reads the disk.
+   */
+  read(tenantId: string, key: string): Promise<KeyRead> {
+    const r = this.#readAny(tenantId, key);
+    return r instanceof Promise ? r : Promise.resolve(r);
+  }
+
+  /** read() without a Promise when it can answer synchronously; never throws (a failure is a rejected Promise). */
+  #readAny(tenantId: string, key: string): KeyRead | Promise<KeyRead> {
+    // Fairness: a read answered from memory resolves in a microtask, and callers chain the next read onto it, so
+    // concurrent readers form an unbroken microtask chain that keeps the event loop from ever polling, and a block
+    // read from disk completes only once every reader waits on the disk too (measured: block-miss p50 0.7–0.9 ms,
+    // p99 ~115 ms at 16 readers). While a block read is in flight, every read first waits one event-loop turn
+    // (one setImmediate, shared by all reads of a turn), so finished I/O is picked up between reads (miss p50
+    // ~0.35 ms).
+    if (this.#blockReads > 0) return this.#nextTurn().then(() => this.#readNow(tenantId, key));
+    try {
+      return this.#readNow(tenantId, key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Resolves in the event loop's next check phase (after it polled for I/O); one promise for all reads of a turn. */
+  #nextTurn(): Promise<void> {
+    return (this.#turn ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#turn = undefined;
+        resolve();
+      }),
+    ));
+  }
+
+  /** The read; synchronous unless a table block must come from disk. Throws on bad arguments or a table failure. */
+  #readNow(tenantId: string, key: string): KeyRead | Promise<KeyRead> {
     this.#assertReadable();
     assertKey(tenantId, key);
-    const obs = this.#obs;
-    const t0 = obs ? performance.now() : 0;
-    // §7 step 1: a cached set is complete (every applied write updates it in place).
+    // §7 step 1: a cached set is complete (every applied write updates it in place). The row key is also the
+    // memtables' map key (tenant NUL key).
+    const t0 = this.#obs ? performance.now() : 0;
     const rk = rowKey(tenantId, key);
     const hit = this.#rowCache.get(rk);
     if (hit) {
-      obs?.read('row_cache', (performance.now() - t0) / 1000);
+      this.#obs?.read('row_cache', (performance.now() - t0) / 1000);
       return { versions: hit.versions, wids: this.#liveWids(hit.wids) };
     }
-    const ckey = encodeCkey(tenantId, key);
+    const ckey = Buffer.from(rk, 'utf8');
     const switches = this.#switches;
-    for (;;) {
-      const gen = this.#tableGen;
-      const cands = this.#candidates(ckey);
-      const part = cands.length > 0 ? await this.#readTables(cands, ckey) : undefined;
-      if (gen !== this.#tableGen) continue; // a flush installed a table (and dropped its memtable) meanwhile
-      const a = this.#active.get(tenantId, key);
-      const im = this.#immutable?.get(tenantId, key);
-      const versions = reduceSources([part?.versions, im?.versions, a?.versions]);
-      const merged = mergeWidSources([part?.wids, im?.wids, a?.wids], this.#now());
-      // §7 step 4: the result already holds the current memtables' entries (read in this same turn, after the
-      // await); writes applied from now on update the entry in place. A switch meanwhile means the memtables seen
-      // may not be the ones the tables were read against, so nothing is filled (the next miss fills).
-      if (switches === this.#switches) this.#rowCache.set(rk, { versions, wids: merged });
-      if (obs) {
-        const source: ReadSource = versions.length === 0 ? 'absent' : part && part.versions.length > 0 ? 'sstable' : 'memtable';
-        obs.read(source, (performance.now() - t0) / 1000);
-      }
-      return { versions, wids: this.#liveWids(merged) };
+    const gen = this.#tableGen;
+    const part = this.#lookupTables(this.#candidates(ckey), ckey);
+    if (part instanceof Promise) return this.#readAwaiting(rk, ckey, switches, gen, part, t0);
+    return this.#finishRead(rk, switches, part, t0);
+  }
+
+  /** The rest of a read whose table lookups went to disk. */
+  async #readAwaiting(rk: string, ckey: Buffer, switches: number, gen: number, pending: Promise<TablePart | undefined>, t0: number): Promise<KeyRead> {
+    let part = await pending;
+    while (gen !== this.#tableGen) {
+      // A flush installed a table (and dropped its memtable) meanwhile: read again against the new set.
+      gen = this.#tableGen;
+      const again = this.#lookupTables(this.#candidates(ckey), ckey);
+      part = again instanceof Promise ? await again : again;
     }
+    return this.#finishRead(rk, switches, part, t0);
+  }
+
+  /** §7 steps 3–4 for the tables' part of a read: merge the memtables in (this same turn), fill the row cache. */
+  #finishRead(rk: string, switches: number, part: TablePart | undefined, t0: number): KeyRead {
+    const a = this.#active.getByMapKey(rk);
+    const im = this.#immutable?.getByMapKey(rk);
+    let versions: readonly Version[];
+    let merged: readonly WriteIdEntry[];
+    if (a === undefined && im === undefined) {
+      // The tables alone (one source: Reduce and the wid union would return it unchanged).
+      versions = part?.versions ?? EMPTY;
+      merged = part?.wids ?? NO_WRITE_IDS;
+    } else {
+      versions = reduceSources([part?.versions, im?.versions, a?.versions]);
+      merged = mergeWidSources([part?.wids, im?.wids, a?.wids], this.#now());
+    }
+    // §7 step 4: the result already holds the current memtables' entries (read in this same turn, after any
+    // await); writes applied from now on update the entry in place. A switch meanwhile means the memtables seen
+    // may not be the ones the tables were read against, so nothing is filled (the next miss fills).
+    if (switches === this.#switches) this.#rowCache.set(rk, { versions, wids: merged });
+    const obs = this.#obs;
+    if (obs) {
+      const source: ReadSource = versions.length === 0 ? 'absent' : part && part.versions.length > 0 ? 'sstable' : 'memtable';
+      obs.read(source, (performance.now() - t0) / 1000);
+    }
+    return { versions, wids: this.#liveWids(merged) };
   }
 
   #liveWids(wids: readonly WriteIdEntry[]): readonly WriteIdEntry[] {
+    if (wids.length === 0) return wids;
     const floor = this.#now() - WRITE_ID_TTL_MS;
     return wids.every((e) => e.timestampMs >= floor) ? wids : wids.filter((e) => e.timestampMs >= floor);
   }
 
-  /** Tables that may hold `ckey`: every L0 table whose range and bloom say maybe, plus at most one per L1+ level. */
+  /**
+   * Tables that may hold `ckey`: every L0 table whose range and bloom say maybe, plus at most one per L1+ level.
+   * The key is hashed for the blooms once, and only if some table's range holds it (every table uses the same
+   * scheme-1 hashes).
+   */
   #candidates(ckey: Buffer): TableHandle[] {
     const t = this.#tables;
-    if (t.all.length === 0) return [];
-    const out: TableHandle[] = [];
+    if (t.all.length === 0) return NO_TABLES;
+    let out: TableHandle[] = NO_TABLES;
+    let h1 = 0;
+    let h2 = 0;
+    let hashed = false;
+    const klen = ckey.length;
     for (const h of t.l0) {
       if (!inRange(h, ckey)) continue;
-      if (h.reader.mayContain(ckey)) out.push(h);
+      if (!hashed) {
+        h1 = murmur3(ckey, BLOOM_SEED_1);
+        h2 = murmur3(ckey, BLOOM_SEED_2);
+        hashed = true;
+      }
+      if (h.reader.bloom.mayContainHashes(h1, h2)) out = out === NO_TABLES ? [h] : (out.push(h), out);
       else this.#bloomNegative++;
     }
     for (const lv of t.levels) {
@@ -702,11 +798,16 @@ export class StorageEngine {
       while (lo <= hi) {
         const mid = (lo + hi) >> 1;
         const h = lv[mid]!;
-        if (Buffer.compare(ckey, h.minKey) < 0) hi = mid - 1;
-        else if (Buffer.compare(ckey, h.maxKey) > 0) lo = mid + 1;
+        if (compareBytes(ckey, 0, klen, h.minKey, 0, h.minKey.length) < 0) hi = mid - 1;
+        else if (compareBytes(ckey, 0, klen, h.maxKey, 0, h.maxKey.length) > 0) lo = mid + 1;
         else {
-          if (h.reader.mayContain(ckey)) out.push(h);
-          else this.#bloomNegative++;
+          if (!hashed) {
+            h1 = murmur3(ckey, BLOOM_SEED_1);
+            h2 = murmur3(ckey, BLOOM_SEED_2);
+            hashed = true;
+          }
+          if (h.reader.bloom.mayContainHashes(h1, h2)) out = out === NO_TABLES ? [h] : (out.push(h), out);
+      else this.#bloomNegative++;
           break;
         }
       }
@@ -716,30 +817,107 @@ export class StorageEngine {
 
   /** Reads the candidates (all of them: a sibling may live in an older table, §7 step 3) and Reduces the union. */
   async #readTables(cands: readonly TableHandle[], ckey: Buffer): Promise<TablePart | undefined> {
-    let found: Array<SSTableEntry | undefined>;
-    for (const h of cands) h.refs++;
-    try {
-      found = await Promise.all(cands.map((h) => h.reader.lookup(ckey)));
-    } catch (err) {
-      if (err instanceof SSTableCorruptionError) {
-        this.#checksumFailures++;
-        this.#obs?.checksumFailure('sst');
-        this.#markSuspect(err.file, err);
-        throw new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
+    return this.#lookupTables(cands, ckey);
+  }
+
+  /**
+   * #readTables, synchronously when every block needed is in the block cache; a Promise only when some block must
+   * come from disk (those lookups run in parallel; the cached ones are not probed again). A table failure is
+   * CHECKSUM_MISMATCH (thrown, or the Promise rejects), counted and logged once.
+   */
+  #lookupTables(cands: readonly TableHandle[], ckey: Buffer): TablePart | undefined | Promise<TablePart | undefined> {
+    const n = cands.length;
+    if (n === 0) return undefined;
+    if (n === 1) {
+      // The common case (one table may hold the key): no arrays.
+      const reader = cands[0]!.reader;
+      let e: SSTableEntry | undefined | BlockMiss;
+      try {
+        e = reader.lookupCached(ckey);
+      } catch (err) {
+        throw this.#tableReadError(err);
       }
-      throw PairdbError.from(err);
-    } finally {
-      for (const h of cands) this.#unpin(h);
+      if (e !== BLOCK_MISS) return this.#unionOf([e]);
+      return this.#readBlock(cands[0]!, ckey).then((x) => this.#unionOf([x]), (err: unknown) => {
+        throw this.#tableReadError(err);
+      });
     }
-    const hits = found.filter((e): e is SSTableEntry => e !== undefined);
+    const found: Array<SSTableEntry | undefined> = new Array(n);
+    let pending: Array<Promise<void>> | undefined;
+    try {
+      for (let i = 0; i < n; i++) {
+        const reader = cands[i]!.reader;
+        const e = reader.lookupCached(ckey);
+        if (e !== BLOCK_MISS) {
+          found[i] = e;
+          continue;
+        }
+        (pending ??= []).push(
+          this.#readBlock(cands[i]!, ckey).then((x) => {
+            found[i] = x;
+          }),
+        );
+      }
+    } catch (err) {
+      // Disk reads already started for other tables end unobserved: their outcome no longer matters.
+      if (pending) for (const p of pending) p.catch(() => undefined);
+      throw this.#tableReadError(err);
+    }
+    if (!pending) return this.#unionOf(found);
+    return Promise.all(pending).then(
+      () => this.#unionOf(found),
+      (err: unknown) => {
+        throw this.#tableReadError(err);
+      },
+    );
+  }
+
+  /**
+   * lookupUncached, counted in #blockReads while it runs, with the table pinned (a compaction that replaces it
+   * meanwhile leaves the file open and on disk until this read is done).
+   */
+  #readBlock(h: TableHandle, ckey: Buffer): Promise<SSTableEntry | undefined> {
+    this.#blockReads++;
+    h.refs++;
+    return h.reader.lookupUncached(ckey).finally(() => {
+      this.#blockReads--;
+      this.#unpin(h);
+    });
+  }
+
+  /** The Reduce-d union of the tables' entries for one key. */
+  #unionOf(found: ReadonlyArray<SSTableEntry | undefined>): TablePart | undefined {
+    let only: SSTableEntry | undefined;
+    let many = false;
+    let hitCount = 0;
+    for (const e of found) {
+      if (!e) continue;
+      hitCount++;
+      if (only) many = true;
+      else only = e;
+    }
     // Every candidate passed its bloom check: found = a true positive, else a false positive.
-    this.#bloomPositive += hits.length;
-    this.#bloomFalsePositive += found.length - hits.length;
-    if (hits.length === 0) return undefined;
+    this.#bloomPositive += hitCount;
+    this.#bloomFalsePositive += found.length - hitCount;
+    if (!only) return undefined;
+    if (!many) return only;
+    const hits = found.filter((e): e is SSTableEntry => e !== undefined);
     return {
       versions: reduceSources(hits.map((e) => e.versions)),
       wids: mergeWidSources(hits.map((e) => e.wids), this.#now()),
     };
+  }
+
+  /** A table read failure as the engine reports it: DataLoss → CHECKSUM_MISMATCH (counted, logged). */
+  #tableReadError(err: unknown): PairdbError {
+    if (err instanceof SSTableCorruptionError) {
+      this.#checksumFailures++;
+      this.#obs?.checksumFailure('sst');
+      // §7: the table is suspect (health degraded, never compacted again); logged there.
+      this.#markSuspect(err.file, err);
+      return new PairdbError('CHECKSUM_MISMATCH', err.message, { cause: err });
+    }
+    return PairdbError.from(err);
   }
 
   /** Writes one version (§3 Write API). */

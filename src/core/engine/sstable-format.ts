@@ -110,6 +110,114 @@ function varintAt(buf: Uint8Array, off: number, end: number): [number, number] {
   }
 }
 
+/**
+ * Byte-wise order of a[aStart, aEnd) against b[bStart, bEnd) (Buffer.compare's order; only the sign counts). A JS
+ * loop on purpose: the read path compares ckeys (tens of bytes sharing a long tenant prefix) ~20 times per lookup,
+ * and Buffer#compare's argument checks plus its native call cost several times the loop (CPU profile of
+ * bench:engine readuniform: ~22 % of a read went to Buffer#compare).
+ */
+export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
+  const aLen = aEnd - aStart;
+  const bLen = bEnd - bStart;
+  const n = aLen < bLen ? aLen : bLen;
+  for (let i = 0; i < n; i++) {
+    const d = a[aStart + i]! - b[bStart + i]!;
+    if (d !== 0) return d;
+  }
+  return aLen - bLen;
+}
+
+/**
+ * compareBytes for ranges whose first `skip` bytes are known to be equal, also telling how far they agree: 0 when
+ * equal, else ±(1 + length of their common prefix), negative when a < b.
+ */
+export function compareBytesLcp(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number, skip: number): number {
+  const aLen = aEnd - aStart;
+  const bLen = bEnd - bStart;
+  const n = aLen < bLen ? aLen : bLen;
+  for (let i = skip; i < n; i++) {
+    const d = a[aStart + i]! - b[bStart + i]!;
+    if (d !== 0) return d < 0 ? -(i + 1) : i + 1;
+  }
+  return aLen === bLen ? 0 : aLen < bLen ? -(n + 1) : n + 1;
+}
+
+/** The 4 bytes of buf[start, end) from offset `at` as a big-endian unsigned number, zero-padded past `end`. */
+function headAt(buf: Uint8Array, start: number, end: number, at: number): number {
+  let h = 0;
+  for (let k = 0, i = start + at; k < 4; k++, i++) h = h * 256 + (i < end ? buf[i]! : 0);
+  return h;
+}
+
+/**
+ * A sorted run of keys (key i = buf[starts[startAt + stride·i], ends[endAt + stride·i]), strictly increasing)
+ * prepared for lower-bound searches. Every key shares its first `prefixLen` bytes (the common prefix of the first
+ * and last key), and heads[i] holds key i's next 4 bytes, big-endian, zero-padded. A strict head order is the key
+ * order (a zero pad only ties with a real 0x00), so a search runs over one dense Uint32Array and reads key bytes
+ * only among equal heads: far fewer cache lines than probing scattered keys (the index spans ~100 KB for a 15 MB
+ * table, a cached block is a cold 4 KB), and each key compare starts past the shared prefix.
+ */
+export class KeyHeads {
+  readonly prefixLen: number;
+  readonly heads: Uint32Array;
+
+  constructor(buf: Uint8Array, starts: Uint32Array, startAt: number, ends: Uint32Array, endAt: number, stride: number, count: number) {
+    this.heads = new Uint32Array(count);
+    if (count === 0) {
+      this.prefixLen = 0;
+      return;
+    }
+    const f0 = starts[startAt]!;
+    const fl = starts[startAt + stride * (count - 1)]!;
+    const r = compareBytesLcp(buf, f0, ends[endAt]!, buf, fl, ends[endAt + stride * (count - 1)]!, 0);
+    this.prefixLen = r === 0 ? ends[endAt]! - f0 : Math.abs(r) - 1;
+    for (let i = 0; i < count; i++) this.heads[i] = headAt(buf, starts[startAt + stride * i]!, ends[endAt + stride * i]!, this.prefixLen);
+  }
+
+  /** The first i whose key is ≥ `key` (count if none), for the same (buf, starts, …) the heads were built from. */
+  lowerBound(buf: Uint8Array, starts: Uint32Array, startAt: number, ends: Uint32Array, endAt: number, stride: number, count: number, key: Uint8Array): number {
+    if (count === 0) return 0;
+    const p = this.prefixLen;
+    const klen = key.length;
+    // Against the shared prefix first: a key that leaves it is below or above the whole run.
+    const s0 = starts[startAt]!;
+    const n = p < klen ? p : klen;
+    for (let i = 0; i < n; i++) {
+      const d = key[i]! - buf[s0 + i]!;
+      if (d !== 0) return d < 0 ? 0 : count;
+    }
+    if (klen < p) return 0; // a proper prefix of every key
+    const h = headAt(key, 0, klen, p);
+    const heads = this.heads;
+    let lo = 0;
+    let hi = count;
+    // Lower bounds of lcp(key, key[lo - 1]) and lcp(key, key[hi]): every candidate shares the prefix.
+    let lcpLo = p;
+    let lcpHi = p;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const hm = heads[mid]!;
+      if (hm < h) {
+        lo = mid + 1;
+        lcpLo = p;
+      } else if (hm > h) {
+        hi = mid;
+        lcpHi = p;
+      } else {
+        const r = compareBytesLcp(buf, starts[startAt + stride * mid]!, ends[endAt + stride * mid]!, key, 0, klen, lcpLo < lcpHi ? lcpLo : lcpHi);
+        if (r < 0) {
+          lo = mid + 1;
+          lcpLo = -r - 1;
+        } else {
+          hi = mid;
+          lcpHi = r === 0 ? klen : r - 1;
+        }
+      }
+    }
+    return lo;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Blocks
 
@@ -188,11 +296,14 @@ export class DataBlock {
   readonly payload: Buffer;
   readonly offs: Uint32Array;
   readonly count: number;
+  /** Entry keys' heads for the binary search (entry i's key = payload[offs[3i + 1], offs[3i + 2])). */
+  readonly #heads: KeyHeads;
 
   constructor(payload: Buffer, offs: Uint32Array, count: number) {
     this.payload = payload;
     this.offs = offs;
     this.count = count;
+    this.#heads = new KeyHeads(payload, offs, 1, offs, 2, 3, count);
   }
 
   /** Locates every entry, checking framing and strict key order. Throws SSTableFormatError (payload offsets). */
@@ -212,8 +323,7 @@ export class DataBlock {
       if (off + klen > end) fail('ckey past the end of its block', start);
       const keyStart = off;
       const keyEnd = off + klen;
-      // buf.compare(target, tStart, tEnd, sStart, sEnd) orders the source range (this key) against the target.
-      if (prevKeyStart >= 0 && payload.compare(payload, prevKeyStart, prevKeyEnd, keyStart, keyEnd) <= 0) {
+      if (prevKeyStart >= 0 && compareBytes(payload, keyStart, keyEnd, payload, prevKeyStart, prevKeyEnd) <= 0) {
         fail('ckey not greater than the previous one', start);
       }
       off = keyEnd;
@@ -236,12 +346,13 @@ export class DataBlock {
       prevKeyEnd = keyEnd;
     }
     offs[3 * count] = end;
-    return new DataBlock(payload, offs, count);
+    // Exactly sized: a cached block should not carry the growth slack (its weight counts these bytes).
+    return new DataBlock(payload, offs.length === 3 * count + 1 ? offs : offs.slice(0, 3 * count + 1), count);
   }
 
-  /** Bytes this block holds in a cache (payload + offsets). */
+  /** Bytes this block holds in a cache (payload + entry offsets + key heads). */
   get weight(): number {
-    return this.payload.length + this.offs.byteLength;
+    return this.payload.length + this.offs.byteLength + this.#heads.heads.byteLength;
   }
 
   entryStart(i: number): number {
@@ -253,21 +364,14 @@ export class DataBlock {
     return this.payload.subarray(this.offs[3 * i + 1]!, this.offs[3 * i + 2]!);
   }
 
-  /** compare(entry i's ckey, ckey), without allocating. */
+  /** compare(entry i's ckey, ckey) (sign only), in place: nothing is decoded or allocated. */
   compareKey(i: number, ckey: Uint8Array): number {
-    return this.payload.compare(ckey, 0, ckey.length, this.offs[3 * i + 1]!, this.offs[3 * i + 2]!);
+    return compareBytes(this.payload, this.offs[3 * i + 1]!, this.offs[3 * i + 2]!, ckey, 0, ckey.length);
   }
 
-  /** The first entry whose ckey ≥ `ckey` (count if none). */
+  /** The first entry whose ckey ≥ `ckey` (count if none): a binary search over the entry offsets, in place (§7). */
   lowerBound(ckey: Uint8Array): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.compareKey(mid, ckey) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.#heads.lowerBound(this.payload, this.offs, 1, this.offs, 2, 3, this.count, ckey);
   }
 
   /** The entry index holding exactly `ckey`, or -1. */
@@ -323,6 +427,7 @@ export class IndexBlock {
   readonly keyEnds: Uint32Array;
   readonly offsets: Float64Array;
   readonly lengths: Float64Array;
+  #heads: KeyHeads | undefined;
 
   private constructor(payload: Buffer, count: number) {
     this.payload = payload;
@@ -352,7 +457,7 @@ export class IndexBlock {
       if (off + klen > end) fail('index key past the end of its block', start);
       ix.keyStarts[i] = off;
       ix.keyEnds[i] = off + klen;
-      if (i > 0 && payload.compare(payload, ix.keyStarts[i - 1]!, ix.keyEnds[i - 1]!, off, off + klen) <= 0) {
+      if (i > 0 && compareBytes(payload, off, off + klen, payload, ix.keyStarts[i - 1]!, ix.keyEnds[i - 1]!) <= 0) {
         fail('index last keys not strictly increasing', start);
       }
       off += klen;
@@ -368,6 +473,7 @@ export class IndexBlock {
     }
     if (off !== end) fail('trailing bytes after the index', off);
     if (expected !== dataEnd) fail(`data blocks end at ${expected}, index starts at ${dataEnd}`, 0);
+    ix.#heads = new KeyHeads(payload, ix.keyStarts, 0, ix.keyEnds, 0, 1, count);
     return ix;
   }
 
@@ -375,17 +481,9 @@ export class IndexBlock {
     return this.payload.subarray(this.keyStarts[i]!, this.keyEnds[i]!);
   }
 
-  /** The first block whose last_key ≥ ckey, or count when ckey is past the table. */
+  /** The first block whose last_key ≥ ckey, or count when ckey is past the table (no allocation). */
   findBlock(ckey: Uint8Array): number {
-    let lo = 0;
-    let hi = this.count;
-    const p = this.payload;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (p.compare(ckey, 0, ckey.length, this.keyStarts[mid]!, this.keyEnds[mid]!) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.#heads!.lowerBound(this.payload, this.keyStarts, 0, this.keyEnds, 0, 1, this.count, ckey);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   IndexBlock,
   SSTableFormatError,
   type TableProperties,
+  compareBytes,
   crc32Continue,
   decodeBloomPayload,
   decodeFooter,
@@ -26,7 +27,7 @@ import {
   setStats,
 } from './sstable-format.js';
 import type { SSTableEntry } from './sstable-writer.js';
-import { type WriteIdEntry, readWriteIds } from './write-ids.js';
+import { NO_WRITE_IDS, type WriteIdEntry, readWriteIds } from './write-ids.js';
 
 /**
  * Reads one published SSTable (storage-engine.md §4, §7, §10). Open checks the footer and pins the CRC-verified
@@ -52,11 +53,34 @@ export class SSTableCorruptionError extends PairdbError {
   }
 }
 
-/** Verified data blocks shared between readers (§7 block cache); keyed by file number and block offset. */
+/**
+ * What SSTableReader.lookupCached answers when the data block that would hold the key is not in the block cache:
+ * the caller goes on with lookupUncached() (or lookup()), which reads it from disk.
+ */
+export const BLOCK_MISS: unique symbol = Symbol('pairdb.sstable.block-miss');
+export type BlockMiss = typeof BLOCK_MISS;
+
+/**
+ * Verified data blocks shared between readers (§7 block cache); keyed by file number and block offset. Only
+ * SSTableReader sets blocks, and only after their CRC, framing and key order were checked.
+ */
 export interface BlockCache {
   get(fileNumber: number, offset: number): DataBlock | undefined;
   set(fileNumber: number, offset: number, block: DataBlock): void;
+  /** Whether the block is cached, without counting a hit or miss or touching recency. Optional (readahead). */
+  has?(fileNumber: number, offset: number): boolean;
+  /** Bytes the cache can still take before it must evict. Optional: without it (or has) there is no readahead. */
+  readonly spareBytes?: number;
 }
+
+/**
+ * Most bytes one block-cache miss reads from disk: the missing block plus uncached neighbours, and only as many as
+ * the cache has spare room for (never evicting for a guess). While a cache warms up (after a restart) this turns
+ * ~16 positional reads into one; once the cache is full every miss reads just its block.
+ */
+export const READAHEAD_BYTES = 64 * 1024;
+/** Bytes of consecutive data blocks one uncached pass (compaction, scan) reads at a time. */
+export const SCAN_CHUNK_BYTES = 1024 * 1024;
 
 export interface SSTableReaderOptions {
   /** For the block cache key; default: parsed from the file name (`<20 digits>.sst`), else -1 (no caching). */
@@ -94,6 +118,8 @@ export class SSTableReader {
   readonly #fs: FileSystem;
   readonly #fd: number;
   readonly #cache: BlockCache | undefined;
+  /** Disk reads of data blocks in flight, by block number: concurrent misses on one block share one read. */
+  readonly #loading = new Map<number, Promise<DataBlock>>();
   #closed = false;
 
   private constructor(
@@ -194,28 +220,161 @@ export class SSTableReader {
     return this.lookup(ckey);
   }
 
-  /** The entry for `ckey` without the bloom check (callers that count bloom outcomes call mayContain first). */
-  async lookup(ckey: Buffer): Promise<SSTableEntry | undefined> {
+  /**
+   * The entry for `ckey` without the bloom check (callers that count bloom outcomes call mayContain first): from
+   * the block cache when its block is there, else read from disk (lookupUncached). The entry's `ckey` is the
+   * caller's buffer (the bytes are equal; nothing is copied).
+   */
+  lookup(ckey: Buffer): Promise<SSTableEntry | undefined> {
+    let found: SSTableEntry | undefined | BlockMiss;
+    try {
+      found = this.lookupCached(ckey);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return found === BLOCK_MISS ? this.lookupUncached(ckey) : Promise.resolve(found);
+  }
+
+  /**
+   * Synchronous lookup (no bloom check) answered from the block cache: the entry, undefined when the table
+   * certainly lacks the key, or BLOCK_MISS when the block that would hold it is not cached (one cache miss is
+   * counted; go on with lookupUncached). The block is binary-searched in place over its entry offsets and only the
+   * matching entry's set and write ids are decoded (§7). Throws SSTableCorruptionError for a malformed entry.
+   * Blocks get into the cache only through readDataBlock/lookupUncached, after their CRC was verified.
+   */
+  lookupCached(ckey: Buffer): SSTableEntry | undefined | BlockMiss {
+    this.#assertOpen();
     const b = this.index.findBlock(ckey);
     if (b >= this.index.count) return undefined;
-    const block = await this.readDataBlock(b);
+    const block = this.fileNumber >= 0 ? this.#cache?.get(this.fileNumber, this.index.offsets[b]!) : undefined;
+    if (!block) return BLOCK_MISS;
+    return this.#findIn(block, b, ckey);
+  }
+
+  /**
+   * lookup() that skips the cache probe, for a caller whose lookupCached just answered BLOCK_MISS (so the miss is
+   * counted once): reads and verifies the block (sharing a read already in flight), caches it, searches it.
+   */
+  async lookupUncached(ckey: Buffer): Promise<SSTableEntry | undefined> {
+    this.#assertOpen();
+    const b = this.index.findBlock(ckey);
+    if (b >= this.index.count) return undefined;
+    return this.#findIn(await this.#loadDataBlock(b), b, ckey);
+  }
+
+  #findIn(block: DataBlock, b: number, ckey: Buffer): SSTableEntry | undefined {
     const i = block.find(ckey);
     if (i < 0) return undefined;
-    return this.#decode(block, b, i);
+    try {
+      return decodeEntryAs(block, i, ckey);
+    } catch (err) {
+      throw this.#entryCorruption(err, block, b, i);
+    }
   }
 
   /**
    * Data block `b`, CRC-verified and parsed (from the block cache when there is one). Also checks that its last key
    * is the index's and that its first key follows the previous block's last key.
    */
-  async readDataBlock(b: number, fillCache = true): Promise<DataBlock> {
+  async readDataBlock(b: number): Promise<DataBlock> {
     this.#assertOpen();
     const offset = this.index.offsets[b]!;
-    const cached = this.#cache?.get(this.fileNumber, offset);
+    const cached = this.fileNumber >= 0 ? this.#cache?.get(this.fileNumber, offset) : undefined;
     if (cached) return cached;
-    const length = this.index.lengths[b]!;
-    const raw = await readExactly(this.#fs, this.#fd, offset, length);
-    if (!raw) throw new SSTableCorruptionError(this.path, offset, `short read of data block ${b}`);
+    return this.#loadDataBlock(b);
+  }
+
+  /**
+   * Reads block `b` from disk (or joins the read of it already in flight), verifies it and caches it. While the
+   * cache has spare room the same read also fetches uncached neighbours (readahead, READAHEAD_BYTES); each of them
+   * is verified on its own and cached only if intact. A bad neighbour fails nobody: it is reported when it is read.
+   */
+  #loadDataBlock(b: number): Promise<DataBlock> {
+    const inFlight = this.#loading.get(b);
+    if (inFlight) return inFlight;
+    const [lo, hi] = this.#readaheadRange(b);
+    const all = this.#readRange(lo, hi, b);
+    let mine: Promise<DataBlock> | undefined;
+    for (let j = lo; j < hi; j++) {
+      const p: Promise<DataBlock> = all
+        .then((got) => {
+          const x = got[j - lo]!;
+          if (x instanceof Error) throw x;
+          return x;
+        })
+        .finally(() => {
+          if (this.#loading.get(j) === p) this.#loading.delete(j);
+        });
+      // Nobody may ever ask for a neighbour: its failure must not surface as an unhandled rejection.
+      if (j !== b) p.catch(() => undefined);
+      else mine = p;
+      this.#loading.set(j, p);
+    }
+    return mine!;
+  }
+
+  /** Blocks [lo, hi) ∋ b to read in one go: b plus neighbours neither cached nor in flight, within the spare room. */
+  #readaheadRange(b: number): [number, number] {
+    const cache = this.#cache;
+    const spare = cache?.spareBytes;
+    if (!cache?.has || spare === undefined || this.fileNumber < 0) return [b, b + 1];
+    const { offsets, lengths, count } = this.index;
+    let budget = Math.min(READAHEAD_BYTES, spare) - lengths[b]!;
+    const free = (j: number): boolean => lengths[j]! <= budget && !this.#loading.has(j) && !cache.has!(this.fileNumber, offsets[j]!);
+    let hi = b + 1;
+    while (hi < count && free(hi)) budget -= lengths[hi++]!;
+    let lo = b;
+    while (lo > 0 && free(lo - 1)) budget -= lengths[--lo]!;
+    return [lo, hi];
+  }
+
+  /**
+   * One positional read of blocks [lo, hi) ∋ b; per block its verified DataBlock or its SSTableCorruptionError.
+   * Block b is cached as any block read is; a neighbour only while the cache still has room for it, so readahead
+   * never evicts. Each block is copied out of the shared read buffer: a cached block pins exactly its own bytes
+   * (the cache's weight stays the memory it holds).
+   */
+  async #readRange(lo: number, hi: number, b: number): Promise<Array<DataBlock | Error>> {
+    const { offsets, lengths } = this.index;
+    const start = offsets[lo]!;
+    const end = offsets[hi - 1]! + lengths[hi - 1]!;
+    this.#assertOpen();
+    const raw = await readExactly(this.#fs, this.#fd, start, end - start);
+    const out: Array<DataBlock | Error> = [];
+    for (let j = lo; j < hi; j++) {
+      const offset = offsets[j]!;
+      if (!raw) {
+        out.push(new SSTableCorruptionError(this.path, offset, `short read of data block ${j}`));
+        continue;
+      }
+      let own: Buffer;
+      if (lo + 1 === hi) own = raw;
+      else {
+        own = Buffer.allocUnsafeSlow(lengths[j]!);
+        raw.copy(own, 0, offset - start, offset - start + lengths[j]!);
+      }
+      try {
+        out.push(this.#verify(own, j));
+      } catch (err) {
+        if (!(err instanceof SSTableCorruptionError)) throw err;
+        out.push(err);
+      }
+    }
+    const cache = this.#cache;
+    if (cache && this.fileNumber >= 0) {
+      const mine = out[b - lo]!;
+      if (!(mine instanceof Error)) cache.set(this.fileNumber, offsets[b]!, mine);
+      for (let j = lo; j < hi; j++) {
+        const x = out[j - lo]!;
+        if (j !== b && !(x instanceof Error) && x.weight <= (cache.spareBytes ?? 0)) cache.set(this.fileNumber, offsets[j]!, x);
+      }
+    }
+    return out;
+  }
+
+  /** Parses data block `b` as read through its handle: nothing is cached or used before these checks pass. */
+  #verify(raw: Buffer, b: number): DataBlock {
+    const offset = this.index.offsets[b]!;
     let block: DataBlock;
     try {
       block = DataBlock.parse(openBlock(raw, BLOCK_DATA));
@@ -223,13 +382,15 @@ export class SSTableReader {
       if (err instanceof SSTableFormatError) throw new SSTableCorruptionError(this.path, offset + err.at, `data block ${b}: ${err.message}`, err);
       throw err;
     }
-    if (!block.keyAt(block.count - 1).equals(this.index.lastKey(b))) {
+    const { payload: ip, keyStarts, keyEnds } = this.index;
+    const offs = block.offs;
+    const last = 3 * (block.count - 1);
+    if (compareBytes(block.payload, offs[last + 1]!, offs[last + 2]!, ip, keyStarts[b]!, keyEnds[b]!) !== 0) {
       throw new SSTableCorruptionError(this.path, offset + block.entryStart(block.count - 1), `data block ${b}: last key differs from the index`);
     }
-    if (b > 0 && Buffer.compare(block.keyAt(0), this.index.lastKey(b - 1)) <= 0) {
+    if (b > 0 && compareBytes(block.payload, offs[1]!, offs[2]!, ip, keyStarts[b - 1]!, keyEnds[b - 1]!) <= 0) {
       throw new SSTableCorruptionError(this.path, offset, `data block ${b}: first key not after the previous block`);
     }
-    if (fillCache && this.fileNumber >= 0) this.#cache?.set(this.fileNumber, offset, block);
     return block;
   }
 
@@ -239,13 +400,39 @@ export class SSTableReader {
    */
   async *entries(from?: Buffer, opts: { readonly fillCache?: boolean } = {}): AsyncGenerator<SSTableScanEntry> {
     const fill = opts.fillCache ?? true;
+    const { count, lengths } = this.index;
     let b = from ? this.index.findBlock(from) : 0;
-    let i = -1;
-    for (; b < this.index.count; b++) {
-      const block = await this.readDataBlock(b, fill);
-      i = i < 0 && from ? block.lowerBound(from) : 0;
-      for (; i < block.count; i++) yield this.#decode(block, b, i);
+    let first = true;
+    while (b < count) {
+      let blocks: DataBlock[];
+      if (fill) blocks = [await this.readDataBlock(b)];
+      else {
+        // A pass over the table (compaction, scan): consecutive blocks in one read of up to SCAN_CHUNK_BYTES, each
+        // verified on its own, none cached.
+        let hi = b + 1;
+        let bytes = lengths[b]!;
+        while (hi < count && bytes + lengths[hi]! <= SCAN_CHUNK_BYTES) bytes += lengths[hi++]!;
+        blocks = await this.#readUncached(b, hi);
+      }
+      for (const block of blocks) {
+        let i = first && from ? block.lowerBound(from) : 0;
+        first = false;
+        for (; i < block.count; i++) yield this.#decode(block, b, i);
+        b++;
+      }
     }
+  }
+
+  /** Blocks [lo, hi) in one positional read, verified, not cached; the first bad one throws. */
+  async #readUncached(lo: number, hi: number): Promise<DataBlock[]> {
+    const { offsets, lengths } = this.index;
+    const start = offsets[lo]!;
+    this.#assertOpen();
+    const raw = await readExactly(this.#fs, this.#fd, start, offsets[hi - 1]! + lengths[hi - 1]! - start);
+    if (!raw) throw new SSTableCorruptionError(this.path, start, `short read of data blocks ${lo}..${hi - 1}`);
+    const out: DataBlock[] = [];
+    for (let j = lo; j < hi; j++) out.push(this.#verify(raw.subarray(offsets[j]! - start, offsets[j]! - start + lengths[j]!), j));
+    return out;
   }
 
   async close(): Promise<void> {
@@ -259,28 +446,44 @@ export class SSTableReader {
   }
 
   #decode(block: DataBlock, b: number, i: number): SSTableScanEntry {
-    const base = this.index.offsets[b]!;
-    const offset = base + block.entryStart(i);
     try {
-      return { ...decodeEntry(block, i), block: b, offset };
+      const e = decodeEntry(block, i);
+      return { ckey: e.ckey, versions: e.versions, wids: e.wids, block: b, offset: this.index.offsets[b]! + block.entryStart(i) };
     } catch (err) {
-      if (err instanceof CorruptionError) {
-        const at = err instanceof SSTableFormatError ? base + err.at : offset;
-        throw new SSTableCorruptionError(this.path, at, `data block ${b} entry ${i}: ${err.message}`, err);
-      }
-      throw err;
+      throw this.#entryCorruption(err, block, b, i);
     }
+  }
+
+  /** A decoding failure of entry i of block b as the table's DataLoss error (file offset of the problem). */
+  #entryCorruption(err: unknown, block: DataBlock, b: number, i: number): unknown {
+    if (!(err instanceof CorruptionError)) return err;
+    const base = this.index.offsets[b]!;
+    const at = base + (err instanceof SSTableFormatError ? err.at : block.entryStart(i));
+    return new SSTableCorruptionError(this.path, at, `data block ${b} entry ${i}: ${err.message}`, err);
   }
 }
 
 /** Decodes entry i of a verified block: its non-empty set and its wids (exactly filling the entry). */
 export function decodeEntry(block: DataBlock, i: number): SSTableEntry {
-  const { setStart, setEnd, widsEnd } = block.ranges(i);
-  const versions = decodeVersionSet(block.payload, setStart, setEnd);
-  if (versions.length === 0) throw new SSTableFormatError('empty version set', block.entryStart(i));
-  const [wids, end] = readWriteIds(block.payload, setEnd, widsEnd);
+  return decodeEntryAs(block, i, Buffer.from(block.keyAt(i)));
+}
+
+/**
+ * decodeEntry with the entry's ckey supplied by the caller (a point lookup already holds those bytes, so the copy
+ * out of the block is skipped). Decodes only this entry's set and write ids.
+ */
+function decodeEntryAs(block: DataBlock, i: number, ckey: Buffer): SSTableEntry {
+  const payload = block.payload;
+  const offs = block.offs;
+  const keyEnd = offs[3 * i + 2]!;
+  const widsEnd = offs[3 * i + 3]!;
+  const [slen, setStart] = readVarint(payload, keyEnd, widsEnd);
+  const setEnd = setStart + slen;
+  const versions = decodeVersionSet(payload, setStart, setEnd);
+  if (versions.length === 0) throw new SSTableFormatError('empty version set', offs[3 * i]!);
+  const [wids, end] = readWriteIds(payload, setEnd, widsEnd);
   if (end !== widsEnd) throw new SSTableFormatError('trailing bytes after a write-id list', end);
-  return { ckey: Buffer.from(block.keyAt(i)), versions, wids };
+  return { ckey, versions, wids: wids.length === 0 ? NO_WRITE_IDS : wids };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -102,7 +102,49 @@ export function decodeVersion(buf: Buffer, off = 0, end = buf.length): Version {
   return v;
 }
 
-/** Reads one version starting at `off`; returns it and the offset after it. */
+/** The value / write id of every decoded version whose field is empty (zero length: nothing to mutate). */
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Short UTF-8 strings (writer ids, clock actors) decoded recently: a cluster has a handful of coordinators, so a
+ * read decoding thousands of versions would otherwise make thousands of copies of the same few strings, and a
+ * decoded set kept in the row cache would hold them all (retained heap and scavenge work; read-path profile).
+ * Round-robin over 16 slots; an entry is only returned for identical bytes.
+ */
+const INTERN_SLOTS = 16;
+const INTERN_MAX_BYTES = 32;
+const internBytes: Array<Buffer | undefined> = new Array(INTERN_SLOTS).fill(undefined);
+const internStrings: string[] = new Array(INTERN_SLOTS).fill('');
+let internNext = 0;
+
+function utf8At(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len === 0) return '';
+  if (len > INTERN_MAX_BYTES) return buf.toString('utf8', start, end);
+  outer: for (let s = 0; s < INTERN_SLOTS; s++) {
+    const b = internBytes[s];
+    if (b === undefined || b.length !== len) continue;
+    for (let i = 0; i < len; i++) if (b[i] !== buf[start + i]) continue outer;
+    return internStrings[s]!;
+  }
+  const str = buf.toString('utf8', start, end);
+  internBytes[internNext] = Buffer.from(buf.subarray(start, end));
+  internStrings[internNext] = str;
+  internNext = (internNext + 1) % INTERN_SLOTS;
+  return str;
+}
+
+/** A copy of buf[start, end) (allocUnsafe + copy: ~2× cheaper than Buffer.from(buf.subarray(…)) for small fields). */
+function copyOut(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
+
+/**
+ * Reads one version starting at `off`; returns it and the offset after it. Byte fields are copied out of `buf`
+ * (a version never pins the block or log buffer it came from); empty ones share one zero-length Buffer.
+ */
 export function readVersion(buf: Buffer, off: number, end: number): [Version, number] {
   if (off >= end) throw new CorruptionError('empty version');
   const flags = buf[off++]!;
@@ -111,23 +153,26 @@ export function readVersion(buf: Buffer, off: number, end: number): [Version, nu
   const lww = (flags & 2) !== 0;
   let timestampMs: number;
   [timestampMs, off] = readVarint(buf, off, end);
-  const take = (len: number): Buffer => {
-    if (off + len > end) throw new CorruptionError('length past the end of a version');
-    const b = buf.subarray(off, off + len);
-    off += len;
-    return b;
-  };
-  const writerLen = take(1)[0]!;
-  const writerId = take(writerLen).toString('utf8');
-  const widLen = take(1)[0]!;
-  const writeId = Buffer.from(take(widLen));
+  if (off >= end) throw new CorruptionError('length past the end of a version');
+  const writerLen = buf[off++]!;
+  if (off + writerLen > end) throw new CorruptionError('length past the end of a version');
+  const writerId = utf8At(buf, off, off + writerLen);
+  off += writerLen;
+  if (off >= end) throw new CorruptionError('length past the end of a version');
+  const widLen = buf[off++]!;
+  if (off + widLen > end) throw new CorruptionError('length past the end of a version');
+  const writeId = widLen === 0 ? EMPTY : copyOut(buf, off, off + widLen);
+  off += widLen;
   let n: number;
   [n, off] = readVarint(buf, off, end);
   if (n > 1000) throw new CorruptionError('clock with more than 1000 entries');
   const clock: ClockEntry[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const al = take(1)[0]!;
-    const actor = take(al).toString('utf8');
+    if (off >= end) throw new CorruptionError('length past the end of a version');
+    const al = buf[off++]!;
+    if (off + al > end) throw new CorruptionError('length past the end of a version');
+    const actor = utf8At(buf, off, off + al);
+    off += al;
     let counter: number;
     [counter, off] = readVarint(buf, off, end);
     clock[i] = { actor, counter };
@@ -136,12 +181,12 @@ export function readVersion(buf: Buffer, off: number, end: number): [Version, nu
   if (!tombstone) {
     let vl: number;
     [vl, off] = readVarint(buf, off, end);
-    value = Buffer.from(take(vl));
+    if (off + vl > end) throw new CorruptionError('length past the end of a version');
+    if (vl > 0) value = copyOut(buf, off, off + vl);
+    off += vl;
   }
   return [{ clock: clock as Clock, value, tombstone, lww, timestampMs, writerId, writeId }, off];
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** Version set: `count varint | count × (len varint | version)`, sorted by encoding. */
 export function encodeVersionSet(vs: readonly Version[]): Buffer {

@@ -184,7 +184,9 @@ describe('LruBlockCache behind SSTableReader', () => {
     expect((err as PairdbError).code).toBe('CORRUPT_FILE');
     expect(cache.has(12, r.index.offsets[0]!)).toBe(true);
     expect(cache.has(12, block1)).toBe(false);
-    expect(cache.size).toBe(1);
+    // Block 0's read also read ahead over the rest of the (small) table, each block verified on its own: every
+    // block but the damaged one is cached.
+    expect(cache.size).toBe(r.index.count - 1);
     await r.close();
   });
 });
