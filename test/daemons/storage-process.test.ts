@@ -203,7 +203,7 @@ describe('pairdb storage (process)', () => {
       await Promise.all(writers);
       c.close();
     }
-    const last = startStorage(dataDir, ['--memtable-size', '64KiB']);
+    const last = startStorage(dataDir, ['--memtable-size', '64KiB', '--l0-compaction-trigger', '1000']);
     const c = await connect(last);
     await expectAllFound(c, acked);
     // Flushed segments are trimmed: only the unflushed ones (≤ 2 at the kill) and the new one remain. The restart

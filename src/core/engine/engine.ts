@@ -1772,6 +1772,8 @@ export class StorageEngine {
 
   #unpin(h: TableHandle): void {
     if (--h.refs > 0 || !h.obsolete) return;
+    // Its cached blocks would only take room (readahead uses spare room only) until the LRU aged them out.
+    this.#blockCache.evictFile(h.meta.file);
     // The EDIT that removed it is durable (§5 deletion order); a failed unlink leaves an orphan for the next start.
     h.reader
       .close()
