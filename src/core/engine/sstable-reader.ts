@@ -404,35 +404,32 @@ export class SSTableReader {
     let b = from ? this.index.findBlock(from) : 0;
     let first = true;
     while (b < count) {
-      let blocks: DataBlock[];
-      if (fill) blocks = [await this.readDataBlock(b)];
-      else {
-        // A pass over the table (compaction, scan): consecutive blocks in one read of up to SCAN_CHUNK_BYTES, each
-        // verified on its own, none cached.
-        let hi = b + 1;
-        let bytes = lengths[b]!;
-        while (hi < count && bytes + lengths[hi]! <= SCAN_CHUNK_BYTES) bytes += lengths[hi++]!;
-        blocks = await this.#readUncached(b, hi);
-      }
-      for (const block of blocks) {
+      if (fill) {
+        const block = await this.readDataBlock(b);
         let i = first && from ? block.lowerBound(from) : 0;
         first = false;
         for (; i < block.count; i++) yield this.#decode(block, b, i);
         b++;
+        continue;
+      }
+      // A pass over the table (compaction, scan): consecutive blocks in one read of up to SCAN_CHUNK_BYTES, none
+      // cached; each block is verified only when the consumer reaches it, so the synchronous work per step stays
+      // one block.
+      let hi = b + 1;
+      let bytes = lengths[b]!;
+      while (hi < count && bytes + lengths[hi]! <= SCAN_CHUNK_BYTES) bytes += lengths[hi++]!;
+      const start = this.index.offsets[b]!;
+      this.#assertOpen();
+      const raw = await readExactly(this.#fs, this.#fd, start, bytes);
+      if (!raw) throw new SSTableCorruptionError(this.path, start, `short read of data blocks ${b}..${hi - 1}`);
+      for (; b < hi; b++) {
+        const at = this.index.offsets[b]! - start;
+        const block = this.#verify(raw.subarray(at, at + lengths[b]!), b);
+        let i = first && from ? block.lowerBound(from) : 0;
+        first = false;
+        for (; i < block.count; i++) yield this.#decode(block, b, i);
       }
     }
-  }
-
-  /** Blocks [lo, hi) in one positional read, verified, not cached; the first bad one throws. */
-  async #readUncached(lo: number, hi: number): Promise<DataBlock[]> {
-    const { offsets, lengths } = this.index;
-    const start = offsets[lo]!;
-    this.#assertOpen();
-    const raw = await readExactly(this.#fs, this.#fd, start, offsets[hi - 1]! + lengths[hi - 1]! - start);
-    if (!raw) throw new SSTableCorruptionError(this.path, start, `short read of data blocks ${lo}..${hi - 1}`);
-    const out: DataBlock[] = [];
-    for (let j = lo; j < hi; j++) out.push(this.#verify(raw.subarray(offsets[j]! - start, offsets[j]! - start + lengths[j]!), j));
-    return out;
   }
 
   async close(): Promise<void> {
