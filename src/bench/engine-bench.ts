@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dirBytes } from './disk-usage.js';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { StorageEngine } from '../core/engine/engine.js';
@@ -104,14 +105,6 @@ function zipf(n: number, s: number, random: () => number, scatter: (i: number) =
   };
 }
 
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
-  }
-  return total;
-}
 
 interface BenchStore {
   put(i: number, value: Buffer): Promise<void>;

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dirBytes } from './disk-usage.js';
 import { parseArgs } from 'node:util';
 import { StorageEngine } from '../core/engine/engine.js';
 import { silentLogger } from '../core/observability/logger.js';
@@ -18,14 +19,6 @@ import type { Version } from '../core/model/version.js';
 const TENANT = 'bench';
 const keyOf = (i: number): string => `k${String(i).padStart(16, '0')}`;
 
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
-  }
-  return total;
-}
 
 /** Peak RSS from /proc (VmHWM) — includes everything the process ever held, not a sample. */
 function peakRssMiB(): number {

@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { storageConfigFromFlags } from '../../src/commands/storage.js';
+import { defaultStorageFlags } from '../daemons/storage-harness.js';
 import { pairdb } from '../e2e/cli-harness.js';
 
 /** Engine tuning flags of `pairdb storage` (cli-and-ops.md §4): parsed into engine options, bad values are USAGE. */
 
-const base = {
-  nodeId: 's1',
-  dataDir: '/tmp/unused',
-  host: '127.0.0.1',
-  port: '0',
-  adminPort: '0',
-  commitlogSync: 'batch',
-  commitlogSyncInterval: '1s',
-  commitlogSegmentSize: '64MiB',
-  memtableSize: '64MiB',
-  flushOnShutdown: 'true',
-  shutdownTimeout: '30s',
-  logLevel: 'info',
-  engine: 'lsm',
-};
+const base = defaultStorageFlags('/tmp/unused');
 
 describe('pairdb storage tuning flags', () => {
   it('defaults to the spec values and passes overrides to the engine', () => {

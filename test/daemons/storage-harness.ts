@@ -62,3 +62,22 @@ export function storageDaemonHarness(prefix: string, defaults: Partial<StorageDa
     },
   };
 }
+
+/** The flags `pairdb storage` gets by default (commander fills these in), for tests of storageConfigFromFlags. */
+export function defaultStorageFlags(dataDir: string) {
+  return {
+    nodeId: 's1',
+    dataDir,
+    host: '127.0.0.1',
+    port: '0',
+    adminPort: '0',
+    commitlogSync: 'batch',
+    commitlogSyncInterval: '1s',
+    commitlogSegmentSize: '64MiB',
+    memtableSize: '64MiB',
+    flushOnShutdown: 'true',
+    shutdownTimeout: '30s',
+    logLevel: 'info',
+    engine: 'lsm',
+  };
+}

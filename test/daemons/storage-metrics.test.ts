@@ -6,7 +6,7 @@ import { versionToWire } from '../../src/core/model/version-wire.js';
 import type * as pb from '../../src/core/rpc/types.js';
 import { ver } from '../core/engine/helpers.js';
 import { parseMetrics, valueOf } from '../core/engine/metrics-helpers.js';
-import { storageDaemonHarness } from './storage-harness.js';
+import { storageDaemonHarness, defaultStorageFlags } from './storage-harness.js';
 
 /** The storage daemon's /metrics (storage-engine.md §9) and its disk-guard view in Health, Stats and /readyz. */
 const harness = storageDaemonHarness('pairdb-storage-metrics-', { adminPort: 0 });
@@ -175,21 +175,7 @@ describe('storage daemon metrics and disk health', () => {
   });
 
   it('--disk-warn/--disk-throttle/--disk-reject take percents, defaults 80/90/95, and must not decrease', () => {
-    const base = {
-      nodeId: 's1',
-      dataDir: harness.dir,
-      host: '127.0.0.1',
-      port: '0',
-      adminPort: '0',
-      commitlogSync: 'batch',
-      commitlogSyncInterval: '1s',
-      commitlogSegmentSize: '64MiB',
-      memtableSize: '64MiB',
-      flushOnShutdown: 'true',
-      shutdownTimeout: '30s',
-      logLevel: 'info',
-      engine: 'lsm',
-    };
+    const base = defaultStorageFlags(harness.dir);
     expect(storageConfigFromFlags(base).diskThresholds).toEqual({ warn: 0.8, throttle: 0.9, reject: 0.95 });
     expect(storageConfigFromFlags({ ...base, diskWarn: '70', diskThrottle: '85.5', diskReject: '99%' }).diskThresholds).toEqual({
       warn: 0.7,

@@ -3,7 +3,7 @@ import { storageConfigFromFlags } from '../../src/commands/storage.js';
 import { versionToWire } from '../../src/core/model/version-wire.js';
 import type { StorageClient } from '../../src/core/rpc/clients.js';
 import { ver } from '../core/engine/helpers.js';
-import { storageDaemonHarness } from './storage-harness.js';
+import { storageDaemonHarness, defaultStorageFlags } from './storage-harness.js';
 
 /** The row cache seen from the storage daemon: Stats row_cache_hit_rate and the --row-cache-size flag. */
 
@@ -34,21 +34,7 @@ describe('storage row cache', () => {
   });
 
   it('--row-cache-size parses sizes, 0 included, and rejects garbage with USAGE', () => {
-    const base = {
-      nodeId: 's1',
-      dataDir: harness.dir,
-      host: '127.0.0.1',
-      port: '0',
-      adminPort: '0',
-      commitlogSync: 'batch',
-      commitlogSyncInterval: '1s',
-      commitlogSegmentSize: '64MiB',
-      memtableSize: '64MiB',
-      flushOnShutdown: 'true',
-      shutdownTimeout: '30s',
-      logLevel: 'info',
-      engine: 'lsm',
-    };
+    const base = defaultStorageFlags(harness.dir);
     expect(storageConfigFromFlags({ ...base, rowCacheSize: '0' }).rowCacheBytes).toBe(0);
     expect(storageConfigFromFlags({ ...base, rowCacheSize: '16MiB' }).rowCacheBytes).toBe(16 * 1024 * 1024);
     expect(storageConfigFromFlags(base).rowCacheBytes).toBeUndefined();

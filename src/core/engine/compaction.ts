@@ -5,7 +5,7 @@ import type { FileSystem } from './file-system.js';
 import type { TableMeta } from './manifest-format.js';
 import { type MergeEntry, type PurgeFn, mergeIterator } from './merge-iterator.js';
 import type { SSTableReader } from './sstable-reader.js';
-import { SSTableWriter } from './sstable-writer.js';
+import { type SSTableInfo, SSTableWriter } from './sstable-writer.js';
 
 /**
  * One compaction job (storage-engine.md §6 "Merge"): k-way merge of the input tables by ckey, Reduce per key,
@@ -109,17 +109,7 @@ export async function runCompaction(opts: CompactionJobOptions): Promise<Compact
     const info = await w.finish();
     written.push(info.path);
     bytesWritten += info.size;
-    const p = info.properties;
-    finished.push({
-      file: info.fileNumber,
-      level: opts.outputLevel,
-      size: info.size,
-      minKey: p.min_key,
-      maxKey: p.max_key,
-      keys: p.keys,
-      tombstones: p.tombstones,
-      oldestTombstoneTs: p.oldest_tombstone_ts,
-    });
+    finished.push(tableMetaOf(info, opts.outputLevel));
   };
 
   // §6: the merge runs in microtasks between reads of 1 MiB chunks; give the event loop a turn every few ms so
@@ -166,6 +156,21 @@ export async function runCompaction(opts: CompactionJobOptions): Promise<Compact
     throw err;
   }
   return { outputs: finished, bytesRead, bytesWritten, keysIn, keysOut, dropped };
+}
+
+/** The manifest's TableMeta of a table just written (its properties block holds the rest). */
+export function tableMetaOf(info: SSTableInfo, level: number): TableMeta {
+  const p = info.properties;
+  return {
+    file: info.fileNumber,
+    level,
+    size: info.size,
+    minKey: p.min_key,
+    maxKey: p.max_key,
+    keys: p.keys,
+    tombstones: p.tombstones,
+    oldestTombstoneTs: p.oldest_tombstone_ts,
+  };
 }
 
 /** Deletes published-but-uncommitted outputs (best effort: a leftover is an orphan the next start removes). */

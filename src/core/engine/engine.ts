@@ -8,7 +8,7 @@ import { BLOOM_SEED_1, BLOOM_SEED_2, murmur3 } from './bloom.js';
 import { CommitLog, type CommitLogSync, type ReplayReport } from './commit-log.js';
 import type { LogWrite } from './commit-log-format.js';
 import { DataDirLock, isPidAlive } from './data-dir-lock.js';
-import { CompactionRateLimiter, discardOutputs, runCompaction } from './compaction.js';
+import { CompactionRateLimiter, discardOutputs, runCompaction, tableMetaOf } from './compaction.js';
 import {
   type CompactionPick,
   type CompactionPolicy,
@@ -782,8 +782,8 @@ export class StorageEngine {
     let h2 = 0;
     let hashed = false;
     const klen = ckey.length;
-    for (const h of t.l0) {
-      if (!inRange(h, ckey)) continue;
+    // The bloom check of one in-range table; the key is hashed on the first one only.
+    const probe = (h: TableHandle): void => {
       if (!hashed) {
         h1 = murmur3(ckey, BLOOM_SEED_1);
         h2 = murmur3(ckey, BLOOM_SEED_2);
@@ -791,7 +791,8 @@ export class StorageEngine {
       }
       if (h.reader.bloom.mayContainHashes(h1, h2)) out = out === NO_TABLES ? [h] : (out.push(h), out);
       else this.#bloomNegative++;
-    }
+    };
+    for (const h of t.l0) if (inRange(h, ckey)) probe(h);
     for (const lv of t.levels) {
       let lo = 0;
       let hi = lv.length - 1;
@@ -801,13 +802,7 @@ export class StorageEngine {
         if (compareBytes(ckey, 0, klen, h.minKey, 0, h.minKey.length) < 0) hi = mid - 1;
         else if (compareBytes(ckey, 0, klen, h.maxKey, 0, h.maxKey.length) > 0) lo = mid + 1;
         else {
-          if (!hashed) {
-            h1 = murmur3(ckey, BLOOM_SEED_1);
-            h2 = murmur3(ckey, BLOOM_SEED_2);
-            hashed = true;
-          }
-          if (h.reader.bloom.mayContainHashes(h1, h2)) out = out === NO_TABLES ? [h] : (out.push(h), out);
-      else this.#bloomNegative++;
+          probe(h);
           break;
         }
       }
@@ -1320,17 +1315,7 @@ export class StorageEngine {
         { fs: this.#fs, path, fileNumber: file, level: 0, reason: 'flush', blockBytes: this.#opts.blockBytes, bloomBitsPerKey: this.#opts.bloomBitsPerKey },
         memtableEntries(imm),
       );
-      const p = info.properties;
-      const meta: TableMeta = {
-        file,
-        level: 0,
-        size: info.size,
-        minKey: p.min_key,
-        maxKey: p.max_key,
-        keys: p.keys,
-        tombstones: p.tombstones,
-        oldestTombstoneTs: p.oldest_tombstone_ts,
-      };
+      const meta = tableMetaOf(info, 0);
       let reader: SSTableReader;
       try {
         reader = await SSTableReader.open(this.#fs, path, { fileNumber: file, blockCache: this.#blockCache });
