@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirBytes } from './disk-usage.js';
 import { parseArgs } from 'node:util';
@@ -268,6 +268,9 @@ async function main(): Promise<void> {
       writers: { type: 'string', default: '1,16,64' },
       only: { type: 'string' },
       json: { type: 'boolean', default: false },
+      // §12: the ratios of this run are recorded here; a ratio more than 10 % below the recorded one fails the run.
+      record: { type: 'string', default: 'bench-results/engine-ratios.json' },
+      'no-record': { type: 'boolean', default: false },
     },
   });
   if (values.worker) {
@@ -352,6 +355,29 @@ async function main(): Promise<void> {
       process.stdout.write(`${line.join('  ')}\n`);
     }
   }
+  if (!values['no-record']) checkAndRecord(values.record!, rows, { keys, reps, valueSize: Number(values['value-size']) });
+}
+
+/**
+ * §12 "a ratio dropping > 10 % from the previous recorded run fails the benchmark job": compares this run's ratios
+ * with the ones recorded for the same sizes (workloads not run keep their old record), prints the drops, records
+ * the new ratios, and sets exit code 1 on a drop.
+ */
+function checkAndRecord(path: string, rows: ReadonlyArray<{ name: string; ratio: number }>, sizes: { keys: number; reps: number; valueSize: number }): void {
+  const key = `${sizes.keys}x${sizes.valueSize}B`;
+  let all: Record<string, Record<string, number>> = {};
+  try {
+    all = JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, number>>;
+  } catch {
+    // No record yet (or unreadable): this run becomes the first one.
+  }
+  const previous = all[key] ?? {};
+  const drops = rows.filter((r) => previous[r.name] !== undefined && r.ratio < previous[r.name]! * 0.9);
+  for (const r of drops) process.stderr.write(`REGRESSION ${r.name}: ratio ${r.ratio.toFixed(2)} < 0.9 × recorded ${previous[r.name]!.toFixed(2)}\n`);
+  all[key] = { ...previous, ...Object.fromEntries(rows.map((r) => [r.name, Number(r.ratio.toFixed(3))])) };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(all, null, 2)}\n`);
+  if (drops.length > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
