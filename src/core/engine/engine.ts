@@ -195,6 +195,8 @@ export const DEFAULT_L0_STOP = 12;
 export const DEFAULT_WRITE_QUEUE_BYTES = 64 * 1024 * 1024;
 /** §6: a failed compaction is retried after 1 s, doubling to 60 s. */
 const COMPACTION_RETRY_MIN_MS = 1000;
+/** §9: warn when the pinned index + bloom blocks of the open tables pass this. */
+const PINNED_WARN_BYTES = 256 * 1024 * 1024;
 const COMPACTION_RETRY_MAX_MS = 60_000;
 /** Pause between attempts of a failed flush (ENOSPC, I/O error) while the engine is open. */
 const FLUSH_RETRY_MS = 1000;
@@ -433,6 +435,7 @@ export class StorageEngine {
   #compactionBytesWritten = 0;
   #tombstonesPurged = 0;
   #slowdowns = 0;
+  #pinnedWarned = false;
   #bloomNegative = 0;
   #bloomPositive = 0;
   #bloomFalsePositive = 0;
@@ -532,7 +535,7 @@ export class StorageEngine {
     await fs.mkdir(sstDir);
     await fs.fsyncDir(dir);
     // Step 3: open every table; a failure refuses to start, naming the file (SSTableCorruptionError: CORRUPT_FILE).
-    this.#tables = await this.#openTables(manifest.state);
+    this.#setTables(await this.#openTables(manifest.state));
     // Step 4: orphans and next_file.
     const { orphans, maxFileNumber } = await manifest.listOrphans();
     manifest.raiseNextFile(maxFileNumber + 1);
@@ -1343,7 +1346,7 @@ export class StorageEngine {
     // Install, then drop the immutable memtable in the same turn: a read sees the data in exactly one of them.
     if (handle) {
       const t = this.#tables;
-      this.#tables = buildTableSet([handle, ...t.l0], t.levels);
+      this.#setTables(buildTableSet([handle, ...t.l0], t.levels));
     }
     this.#tableGen++;
     if (this.#immutable === imm) this.#immutable = undefined;
@@ -1724,7 +1727,7 @@ export class StorageEngine {
     while (levels.length < outputLevel) levels.push([]);
     levels[outputLevel - 1]!.push(h);
     sortLevel(outputLevel, levels[outputLevel - 1]!);
-    this.#tables = buildTableSet(l0, levels);
+    this.#setTables(buildTableSet(l0, levels));
     this.#tableGen++;
     if (nextCursor !== undefined) this.#cursors.set(from, nextCursor);
     this.#compactions++;
@@ -1747,12 +1750,27 @@ export class StorageEngine {
     }
     sortLevel(0, l0);
     for (let i = 0; i < levels.length; i++) sortLevel(i + 1, levels[i]!);
-    this.#tables = buildTableSet(l0, levels);
+    this.#setTables(buildTableSet(l0, levels));
     this.#tableGen++;
     for (const h of removed) {
       h.obsolete = true;
       this.#unpin(h);
     }
+  }
+
+  /**
+   * Installs a table set and checks §9's pinned-memory bound: index + bloom + properties blocks of every open table
+   * stay in memory; past 256 MiB a warning is logged (once per crossing).
+   */
+  #setTables(t: TableSet): void {
+    this.#tables = t;
+    let pinned = 0;
+    for (const h of t.all) pinned += h.reader.pinnedBytes;
+    const over = pinned > PINNED_WARN_BYTES;
+    if (over && !this.#pinnedWarned) {
+      this.#opts.logger.warn({ pinned_bytes: pinned, tables: t.all.length }, 'index and bloom blocks pinned in memory exceed 256 MiB');
+    }
+    this.#pinnedWarned = over;
   }
 
   #unpin(h: TableHandle): void {
