@@ -22,13 +22,17 @@ import {
   segmentFileName,
   writeU64,
 } from './commit-log-format.js';
-import { type FileSystem, SyncFailedError, errnoCode, readWholeFile, writeFully } from './file-system.js';
+import { type FileSystem, SyncFailedError, errnoCode, readWholeFile, writeFully, writeFullySync } from './file-system.js';
 import { writeIdsSize, writeWriteIds } from './write-ids.js';
 
 export type CommitLogSync = 'batch' | 'periodic';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+/** Periodic mode writes batches up to this size synchronously (see #writeBatch). */
+const SYNC_WRITE_MAX_BYTES = 256 * 1024;
+/** Longest run of synchronous batches before the loop gives the event loop a turn. */
+const SYNC_WRITE_TURN_MS = 2;
 export const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
 export interface CommitLogOptions {
@@ -142,6 +146,9 @@ export class CommitLog {
   #segmentCount = 0;
 
   #queue: Job[] = [];
+  /** The last batch was written synchronously (periodic mode), and when the loop last gave the event loop a turn. */
+  #syncWrites = false;
+  #turnStart = 0;
   /** Bytes of the jobs in #queue (not yet taken into a batch): the engine's write-queue bound (§3). */
   #queuedBytes = 0;
   #running = false;
@@ -353,6 +360,13 @@ export class CommitLog {
         }
         const jobs = this.#take();
         if (jobs.length > 0) await this.#writeBatch(jobs);
+        if (this.#syncWrites && performance.now() - this.#turnStart > SYNC_WRITE_TURN_MS) {
+          // Writers resumed by synchronous batches append again in microtasks: without a turn now and then, the event
+          // loop (timers, I/O, other clients) would never run while they keep writing.
+          await new Promise((r) => setImmediate(r));
+          this.#turnStart = performance.now();
+        }
+        this.#syncWrites = false;
       }
     } catch (err) {
       this.#fatal(err as Error, []);
@@ -422,7 +436,16 @@ export class CommitLog {
     const fd = this.#fd;
     const at = this.#offset;
     try {
-      await writeFully(this.#fs, fd, this.#buf, 0, total, at);
+      // Periodic mode acks once `write` returns (§2): a small batch is written synchronously (a page-cache copy of a
+      // few KiB, cheaper than the thread-pool hop of an async write); #loop yields to the event loop between such
+      // batches so timers (the periodic fsync) and I/O still run.
+      const fsys = this.#fs;
+      if (this.#mode === 'periodic' && fsys.writeSync && total <= SYNC_WRITE_MAX_BYTES) {
+        writeFullySync(fsys as Required<Pick<FileSystem, 'writeSync'>>, fd, this.#buf, 0, total, at);
+        this.#syncWrites = true;
+      } else {
+        await writeFully(fsys, fd, this.#buf, 0, total, at);
+      }
     } catch (err) {
       if (errnoCode(err) === 'ENOSPC') {
         await this.#truncateBack(fd, at, jobs);

@@ -214,4 +214,15 @@ describe('StorageEngine', () => {
     e = await reopen(e, { commitlogSync: 'periodic', syncIntervalMs: 50 });
     expect((await e.get('acme', 'k'))).toHaveLength(1);
   });
+
+  it('keeps the periodic fsync running while one writer writes back to back (synchronous batches yield)', async () => {
+    // Periodic mode writes small batches synchronously; a writer that awaits each write then resumes in a
+    // microtask. Without the loop's turns the event loop would never run the 20 ms sync timer.
+    const e = await openEngine({ commitlogSync: 'periodic', syncIntervalMs: 20 });
+    const until = performance.now() + 300;
+    let n = 0;
+    while (performance.now() < until) await e.writeBlind('acme', `k${n++ % 500}`, ver({ ht: 1_700_000_000_000_000 + n, value: '"v"' }), { purpose: 'STREAM' });
+    expect(n).toBeGreaterThan(100);
+    expect(e.stats().commitlogSyncs).toBeGreaterThan(0);
+  });
 });
