@@ -1,9 +1,10 @@
 import { encodedVersionSize, varintSize } from '../model/version-codec.js';
 import { type Version, reduce } from '../model/version.js';
+import { compareBytes } from './sstable-format.js';
 import { NO_WRITE_IDS, type WriteIdEntry, mergeWriteIds } from './write-ids.js';
 
 /**
- * The memtable (storage-engine.md §3): a skip list (max height 16, p = 1/4) ordered by Buffer.compare on
+ * The memtable (storage-engine.md §3): a skip list (max height 16, p = 1/4) ordered by byte comparison on
  * ckey = utf8(tenant) 0x00 utf8(key), plus a Map for point lookups. Each node holds the Reduce-d version set of its
  * key and the key's write-id memory. Inserting merges: entry = Reduce(entry ∪ {v}).
  *
@@ -169,7 +170,7 @@ export class Memtable {
     if (from) {
       for (let i = this.#height - 1; i >= 0; i--) {
         let n: SkipNode | null | undefined = prev.next[i];
-        while (n && Buffer.compare(n.ckey, from) < 0) {
+        while (n && compareBytes(n.ckey, 0, n.ckey.length, from, 0, from.length) < 0) {
           prev = n;
           n = prev.next[i];
         }
@@ -192,7 +193,9 @@ export class Memtable {
     let x = this.#head;
     for (let i = this.#height - 1; i >= 0; i--) {
       let n = x.next[i];
-      while (n && Buffer.compare(n.ckey, ckey) < 0) {
+      // A JS byte loop: Buffer.compare's native call costs more than comparing these short keys (measured: the
+      // insert was ~1/3 of a random no-sync write).
+      while (n && compareBytes(n.ckey, 0, n.ckey.length, ckey, 0, ckey.length) < 0) {
         x = n;
         n = x.next[i];
       }
