@@ -15,7 +15,7 @@ import type { Version } from '../core/model/version.js';
 import { clockToWire, versionFromWire, versionToWire } from '../core/model/version-wire.js';
 import { closeServer, startAdminServer } from '../core/observability/admin-server.js';
 import type { Logger } from '../core/observability/logger.js';
-import { type PipeHandler, type RequestContext, type StreamContext, pipeServer, streamServer, unaryServer } from '../core/rpc/pipe.js';
+import { type PipeHandler, type RequestContext, type StreamContext, orderedBidiServer, pipeServer, streamServer, unaryServer } from '../core/rpc/pipe.js';
 import { ScanBatcher, cursorToCkey, dropPredicate, keyRecordOf, rangeSpecFromWire, ringRangeFromWire, tenantsFromWire } from '../core/rpc/range-spec.js';
 import { bindServer, createServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
@@ -115,7 +115,7 @@ interface CompactJob {
 
 /**
  * `pairdb storage`: one storage node. Serves StorageService (Pipe + unary Write/Read over the same handler
- * functions, ScanRange, RangeDigest, Health, Stats, Flush, Compact, Snapshot; the streaming and gossip RPCs answer
+ * functions, BatchWrite, ScanRange, RangeDigest, Health, Stats, Flush, Compact, Snapshot; the streaming and gossip RPCs answer
  * UNIMPLEMENTED for now) and the admin HTTP port. Never touches
  * process.* (cli-and-ops.md §3); fatal engine errors go to `onFatal`, whose owner exits 74.
  */
@@ -218,6 +218,7 @@ export class StorageDaemon {
       Snapshot: unaryServer(this.#snapshot),
       ScanRange: streamServer(this.#scanRange),
       RangeDigest: streamServer(this.#rangeDigest),
+      BatchWrite: orderedBidiServer(this.#batchWrite),
     };
     this.#server = createServer('StorageService', handlers, () => (this.#ready ? 'SERVING' : 'NOT_SERVING'));
     this.#grpcPort = await bindServer(this.#server, cfg.host, cfg.port);
@@ -304,6 +305,30 @@ export class StorageDaemon {
       throw new PairdbError('NOT_READY', `storage node ${this.#config.nodeId} is not serving`, { outcome: 'not_applied' });
     }
   }
+
+  /**
+   * BatchWrite (rpc.md §6): the records of one batch are written together (one group commit) with the batch's
+   * purpose — never CLIENT: hints, streams and repair are neither fenced nor capped — and acked once durable with the
+   * outcome counts. ≤ 1000 records per batch.
+   */
+  readonly #batchWrite = async (req: pb.BatchWriteRequest__Output): Promise<pb.BatchWriteAck> => {
+    const purpose = PURPOSES[String(req.purpose)];
+    if (!purpose || purpose === 'CLIENT') throw invalid(`BatchWrite purpose ${String(req.purpose)} is not accepted (HINT, READ_REPAIR, REPAIR or STREAM)`);
+    if (req.records.length > 1000) throw invalid(`a BatchWrite batch carries at most 1000 records (got ${req.records.length})`);
+    const ctx: RequestContext = { requestId: '', deadlineMs: Date.now() + 30_000 };
+    const results = await Promise.all(
+      req.records.map((record) => this.#write({ record, purpose: req.purpose, topology_epoch: '0' } as pb.WriteRequest__Output, ctx)),
+    );
+    let applied = 0;
+    let dominated = 0;
+    let duplicate = 0;
+    for (const r of results) {
+      if (r.outcome === OUTCOMES.APPLIED) applied++;
+      else if (r.outcome === OUTCOMES.DUPLICATE) duplicate++;
+      else dominated++;
+    }
+    return { batch_seq: req.batch_seq, applied, dominated, duplicate };
+  };
 
   /** Write (unary and pipe): one KeyRecord; synchronous up to the engine call so a pipe message joins one group commit. */
   readonly #write = (req: pb.WriteRequest__Output, ctx: RequestContext): Promise<pb.WriteResponse> => {

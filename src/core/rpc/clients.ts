@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { CLIENT_CHANNEL_OPTIONS, loadProtos } from './load-proto.js';
-import { PipeClient, callServerStream, callUnary, type CallOptions } from './pipe.js';
+import { PipeClient, callOrderedBidi, callServerStream, callUnary, type CallOptions } from './pipe.js';
 import type { CoordinatorServiceClient } from './generated/pairdb/v1/CoordinatorService.js';
 import type { StorageServiceClient } from './generated/pairdb/v1/StorageService.js';
 import type { HealthClient } from './generated/grpc/health/v1/Health.js';
@@ -165,6 +165,14 @@ export class StorageClient {
   /** RangeDigest (rpc.md §6): one result per spec, in order (deadline 10 min). */
   rangeDigest(req: pb.RangeDigestRequest, opts: CallOptions): AsyncGenerator<pb.RangeDigestResult__Output> {
     return callServerStream(this.#client, 'RangeDigest', req, opts);
+  }
+
+  /**
+   * BatchWrite (rpc.md §6): sends the batches on one stream; resolves with one ack per batch (each sent once its
+   * writes are durable) or rejects with the code that ended the stream. Hints, streaming and repair.
+   */
+  batchWrite(batches: readonly pb.BatchWriteRequest[], opts: CallOptions): Promise<pb.BatchWriteAck__Output[]> {
+    return callOrderedBidi(this.#client, 'BatchWrite', batches, opts);
   }
 
   /** Unary Write, for tools and tests (same server code path as the pipe). */

@@ -483,3 +483,51 @@ export async function* callServerStream<Req, Res>(
     stream.cancel();
   }
 }
+
+/**
+ * A bidi stream of requests each answered by one message, in order (BatchWrite, rpc.md §6): `fn` handles one request
+ * at a time; its answer is written before the next request starts. A failure ends the stream with that error's
+ * status (later requests are not handled).
+ */
+export function orderedBidiServer<Req, Res>(fn: (req: Req) => Promise<Res>): grpc.handleBidiStreamingCall<Req, Res> {
+  return (call) => {
+    let chain: Promise<void> = Promise.resolve();
+    let failed = false;
+    call.on('data', (req: Req) => {
+      chain = chain.then(async () => {
+        if (failed) return;
+        try {
+          call.write(await fn(req));
+        } catch (err) {
+          failed = true;
+          call.emit('error', toServiceError(err));
+        }
+      });
+    });
+    call.on('end', () => {
+      void chain.then(() => {
+        if (!failed) call.end();
+      });
+    });
+    call.on('error', () => undefined);
+  };
+}
+
+/** Client side of orderedBidiServer: sends every request, resolves with the answers in order (or the stream's error). */
+export function callOrderedBidi<Req, Res>(client: grpc.Client, method: string, reqs: readonly Req[], opts: CallOptions): Promise<Res[]> {
+  const metadata = new grpc.Metadata();
+  if (opts.requestId) metadata.set('x-request-id', opts.requestId);
+  const peer = client.getChannel().getTarget();
+  const fn = (client as unknown as Record<string, Function>)[method];
+  if (typeof fn !== 'function') return Promise.reject(new PairdbError('INTERNAL_ERROR', `no such RPC ${method}`));
+  return new Promise<Res[]>((resolve, reject) => {
+    const stream = fn.call(client, metadata, { deadline: new Date(opts.deadlineMs) }) as grpc.ClientDuplexStream<Req, Res>;
+    const out: Res[] = [];
+    stream.on('data', (res: Res) => out.push(res));
+    stream.on('error', (err: grpc.ServiceError) => reject(fromServiceError(err, peer)));
+    stream.on('end', () => resolve(out));
+    for (const r of reqs) stream.write(r);
+    stream.end();
+  });
+}
+

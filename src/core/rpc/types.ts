@@ -32,6 +32,8 @@ export type * from './generated/pairdb/v1/RemoveStorageNodeRequest.js';
 export type * from './generated/pairdb/v1/ScanCursor.js';
 export type * from './generated/pairdb/v1/ScanRangeBatch.js';
 export type * from './generated/pairdb/v1/ScanRangeRequest.js';
+export type * from './generated/pairdb/v1/BatchWriteRequest.js';
+export type * from './generated/pairdb/v1/BatchWriteAck.js';
 export type * from './generated/pairdb/v1/Sibling.js';
 export type * from './generated/pairdb/v1/SnapshotInfo.js';
 export type * from './generated/pairdb/v1/SnapshotRequest.js';
