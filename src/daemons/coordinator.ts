@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -8,6 +9,8 @@ import { Hlc } from '../core/cluster/hlc.js';
 import { InProcessIdempotency } from '../core/cluster/idempotency.js';
 import { NodeAdmin } from '../core/cluster/node-admin.js';
 import { type ClientFactory, NodeRegistry, nodeAddress } from '../core/cluster/node-registry.js';
+import { FileHintStore } from '../core/cluster/file-hint-store.js';
+import { HintedHandoff } from '../core/cluster/hinted-handoff.js';
 import type { Level } from '../core/cluster/quorum.js';
 import { ReadRepairQueue } from '../core/cluster/read-repair.js';
 import { TenantAdmin } from '../core/cluster/tenant-admin.js';
@@ -152,6 +155,8 @@ export class CoordinatorDaemon implements Daemon {
   #tenantCache = new TenantCache<TenantRecord>();
   #metrics: CoordinatorMetrics | undefined;
   #stopped = false;
+  #hintStore: FileHintStore | undefined;
+  #handoff: HintedHandoff | undefined;
   /** Client requests being served (data path and admin), drained on stop. */
   #inFlight = 0;
   #drainWaiters: Array<() => void> = [];
@@ -206,11 +211,25 @@ export class CoordinatorDaemon implements Daemon {
     await this.#saveFloor();
 
     const clientFactory: ClientFactory = cfg.clientFactory ?? ((address) => new StorageClient(address));
-    const registry = new NodeRegistry({ clientFactory, logger: this.#log, probeIntervalMs: cfg.probeIntervalMs });
+    // Hinted handoff (cluster.md §9): the hint log lives in the coordinator's data dir and survives restarts.
+    const hintStore = await FileHintStore.open({ dir: join(cfg.dataDir, 'hints') });
+    this.#hintStore = hintStore;
+    let handoff: HintedHandoff | undefined;
+    const registry = new NodeRegistry({
+      clientFactory,
+      logger: this.#log,
+      probeIntervalMs: cfg.probeIntervalMs,
+      onAlive: (nodeId) => handoff?.kick(nodeId),
+    });
     this.#registry = registry;
+    handoff = new HintedHandoff({ store: hintStore, registry, logger: this.#log });
+    this.#handoff = handoff;
     await this.#reloadTopology();
     this.#metadataLoaded = true;
     registry.start();
+    handoff.start();
+    // Hints left by an earlier run go out as soon as their targets answer.
+    handoff.sweep();
 
     const metrics = new CoordinatorMetrics(
       cfg.nodeId,
@@ -261,6 +280,7 @@ export class CoordinatorDaemon implements Daemon {
       hlc,
       idempotency: new InProcessIdempotency<object>(),
       repairs,
+      hints: handoff,
       epoch: () => this.#epoch,
       logger: this.#log,
       observe: (op, level, result, seconds) => metrics.observe(op, level, result, seconds),
@@ -421,6 +441,8 @@ export class CoordinatorDaemon implements Daemon {
       await Promise.race([this.#repairs.drained(), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     this.#registry?.stop();
+    this.#handoff?.stop();
+    await this.#hintStore?.close().catch((err: unknown) => this.#log.error({ err }, 'closing the hint log failed'));
     if (this.#admin) await closeServer(this.#admin);
     try {
       await this.#floorSave;

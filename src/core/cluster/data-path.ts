@@ -12,6 +12,7 @@ import type { Hlc } from './hlc.js';
 import { InProcessIdempotency, type IdempotencyOp, requestHash, writeIdOf } from './idempotency.js';
 import { type NodeRegistry } from './node-registry.js';
 import { LEVEL_TO_WIRE, type Level, QuorumTracker, levelFromWire, required } from './quorum.js';
+import { type HintedHandoff, isHintable } from './hinted-handoff.js';
 import type { ReadRepairQueue } from './read-repair.js';
 import { type Reconciled, type ReplicaReply, findWrite, needsRepair, reconcile } from './reconcile.js';
 import { checkIdempotencyKey, checkKey, checkTenantId, checkValue, parseContext } from './validation.js';
@@ -52,6 +53,8 @@ export interface DataPathDeps {
   readonly hlc: Hlc;
   readonly idempotency: InProcessIdempotency<object>;
   readonly repairs: ReadRepairQueue<RepairJob>;
+  /** Hinted handoff (cluster.md §9); without it failed replica writes are only counted. */
+  readonly hints?: HintedHandoff;
   readonly epoch: () => number;
   readonly logger: Logger;
   /** Metrics hook, called once per client operation. */
@@ -320,17 +323,38 @@ export class DataPath {
       let duplicates = 0;
       let firstClock: pb.VectorClock__Output | null = null;
 
+      // Hints (cluster.md §9): targets that failed before the answer are collected and hinted only if the write may
+      // have happened (acked, or outcome unknown) — a write answered `not_applied` must never arrive later — and
+      // those hints are durable before the answer (§6 step 9). Failures after the answer are hinted at once.
+      const owed: string[] = [];
+      const store = (nodeIds: readonly string[]): Promise<void> => {
+        const hints = this.#d.hints;
+        if (!hints || !request.record || nodeIds.length === 0) return Promise.resolve();
+        return Promise.all(
+          nodeIds.map((nodeId) =>
+            hints.hint(nodeId, request.record!).catch((err: unknown) => {
+              this.#d.logger.error({ err, node: nodeId }, 'could not store a hint: the replica needs repair');
+            }),
+          ),
+        ).then(() => undefined);
+      };
+      const hint = (nodeId: string): void => {
+        if (done) void store([nodeId]);
+        else owed.push(nodeId);
+      };
       const settle = (): void => {
         if (done) return;
         const state = tracker.state;
         if (state === 'success') {
           done = true;
-          resolve({ acks: tracker.acks, duplicateClock: duplicates === tracker.acks ? firstClock : null });
+          const result = { acks: tracker.acks, duplicateClock: duplicates === tracker.acks ? firstClock : null };
+          void store(owed).then(() => resolve(result));
           return;
         }
         if (!tracker.settled) return;
         done = true;
         const outcome: Outcome = !anyAck && allDefinite ? 'not_applied' : 'unknown';
+        if (outcome === 'unknown') void store(owed);
         if (siblingLimit) {
           reject(new PairdbError('SIBLING_LIMIT_EXCEEDED', siblingLimit.message, { outcome }));
         } else if (timedOut && rpcDeadline === ackDeadline) {
@@ -343,7 +367,8 @@ export class DataPath {
       for (const nodeId of replicas) {
         const h = registry.handle(nodeId);
         if (!h || h.down) {
-          // Down replicas get no RPC (they would be hinted here once hinted handoff exists).
+          // Down replicas get no RPC and are hinted at once.
+          if (h) hint(nodeId);
           tracker.fail();
           continue;
         }
@@ -364,6 +389,7 @@ export class DataPath {
             if (!definitelyNotApplied(err)) allDefinite = false;
             if (err.code === 'SIBLING_LIMIT_EXCEEDED') siblingLimit = err;
             if (err.code === 'TIMEOUT') timedOut = true;
+            if (isHintable(err)) hint(nodeId);
             if (done) {
               this.#d.logger.debug({ node: nodeId, code: err.code }, 'replica write failed after the answer');
             }

@@ -89,6 +89,7 @@ export class FileHintStore implements HintStore {
   readonly #segmentBytes: number;
   readonly #now: () => number;
   readonly #targets = new Map<string, Target>();
+  readonly #creating = new Map<string, Promise<Target>>();
   #closed = false;
 
   private constructor(opts: FileHintStoreOptions) {
@@ -156,16 +157,24 @@ export class FileHintStore implements HintStore {
     return t;
   }
 
-  async #target(id: string): Promise<Target> {
+  /** The target's state, its directory created on first use (once, however many appends race for it). */
+  #target(id: string): Promise<Target> {
     const t = this.#targets.get(id);
-    if (t) return t;
-    if (!NODE_ID_RE.test(id)) throw new PairdbError('INVALID_REQUEST', `invalid node id ${JSON.stringify(id)}`);
-    const dir = join(this.#dir, id);
-    await this.#fs.mkdir(dir);
-    await syncOrFail(`fsync of directory ${this.#dir}`, () => this.#fs.fsyncDir(this.#dir));
-    const created: Target = { id, dir, segments: [], fd: undefined, nextId: 1, delivered: 0, queue: [], writing: false };
-    this.#targets.set(id, created);
-    return created;
+    if (t) return Promise.resolve(t);
+    let creating = this.#creating.get(id);
+    if (!creating) {
+      creating = (async () => {
+        if (!NODE_ID_RE.test(id)) throw new PairdbError('INVALID_REQUEST', `invalid node id ${JSON.stringify(id)}`);
+        const dir = join(this.#dir, id);
+        await this.#fs.mkdir(dir);
+        await syncOrFail(`fsync of directory ${this.#dir}`, () => this.#fs.fsyncDir(this.#dir));
+        const created: Target = { id, dir, segments: [], fd: undefined, nextId: 1, delivered: 0, queue: [], writing: false };
+        this.#targets.set(id, created);
+        return created;
+      })().finally(() => this.#creating.delete(id));
+      this.#creating.set(id, creating);
+    }
+    return creating;
   }
 
   async append(hints: readonly NewHint[]): Promise<void> {

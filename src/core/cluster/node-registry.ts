@@ -19,6 +19,8 @@ export interface StorageNodeClient {
   read(req: pb.ReadRequest, opts: CallOptions): Promise<pb.ReadResponse__Output>;
   health(opts: CallOptions): Promise<pb.HealthResponse__Output>;
   stats(opts: CallOptions): Promise<pb.StatsResponse__Output>;
+  /** BatchWrite (hint delivery, streaming, repair); optional so test doubles may leave it out. */
+  batchWrite?(batches: readonly pb.BatchWriteRequest[], opts: CallOptions): Promise<pb.BatchWriteAck__Output[]>;
   close(): void;
 }
 
@@ -39,6 +41,8 @@ export interface NodeRegistryOptions {
   readonly failureThreshold?: number;
   readonly probeIntervalMs?: number;
   readonly probeTimeoutMs?: number;
+  /** Called when a down node's circuit closes again (hint replay starts there, cluster.md §9). */
+  readonly onAlive?: (nodeId: string) => void;
 }
 
 /** host:port, bracketing IPv6 literals. */
@@ -166,6 +170,7 @@ export class NodeRegistry {
               cur.down = false;
               cur.consecutiveFailures = 0;
               this.#opts.logger.info({ node: h.record.nodeId }, 'storage node is alive again (circuit closed)');
+              this.#opts.onAlive?.(h.record.nodeId);
             }
           }),
       );

@@ -62,6 +62,13 @@ describe('FileHintStore', () => {
     await s.close();
   });
 
+  it('takes many concurrent first appends for a new target into one log', async () => {
+    const s = await FileHintStore.open({ dir });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => s.append([hint('fresh', i)])));
+    expect((await s.pending('fresh', 100)).map((h) => h.key).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `k${i}`).sort());
+    await s.close();
+  });
+
   it('deletes fully delivered segments and expires hints past the window', async () => {
     let now = 1_000_000;
     // Segments smaller than one record: one hint per segment.
