@@ -134,16 +134,11 @@ export class LocalCluster {
     }
     await Promise.all(this.storage.map((n) => this.waitStorageReady(n)));
     this.coordinatorPort = await freePort();
-    const coordAdmin = await freePort();
-    this.coordinator = spawnDaemon(
-      'coordinator',
-      ['coordinator', '--node-id', 'c1', '--data-dir', join(dataDir, 'coordinator'), '--host', '127.0.0.1', '--port', String(this.coordinatorPort), '--admin-port', String(coordAdmin), '--log-level', 'warn'],
-      this.logDir,
-      this.#opts.nodeArgs,
-    );
+    this.#coordinatorAdminPort = await freePort();
+    this.coordinator = this.#spawnCoordinator();
     const client = new CoordinatorClient(this.coordinatorAddress);
     try {
-      await waitFor('coordinator', async () => (await client.healthCheck({ requestId: '', deadlineMs: Date.now() + 1000 })) === 'SERVING', 20_000, this.coordinator);
+      await this.#waitCoordinator(client);
       const listed = await client.listStorageNodes({}, { requestId: '', deadlineMs: Date.now() + 5000 });
       const known = new Set(listed.nodes.map((n) => n.node_id));
       for (const n of this.storage) {
@@ -162,6 +157,52 @@ export class LocalCluster {
       this.#opts.nodeArgs,
     );
     await waitFor('gateway', () => httpOk(`${this.gatewayUrl}/ready`), 20_000, this.gateway);
+  }
+
+  #coordinatorAdminPort = 0;
+
+  #spawnCoordinator(): DaemonProcess {
+    return spawnDaemon(
+      'coordinator',
+      [
+        'coordinator',
+        '--node-id',
+        'c1',
+        '--data-dir',
+        join(this.#opts.dataDir, 'coordinator'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(this.coordinatorPort),
+        '--admin-port',
+        String(this.#coordinatorAdminPort),
+        '--log-level',
+        'warn',
+      ],
+      this.logDir,
+      this.#opts.nodeArgs,
+    );
+  }
+
+  #waitCoordinator(client: CoordinatorClient): Promise<void> {
+    return waitFor('coordinator', async () => (await client.healthCheck({ requestId: '', deadlineMs: Date.now() + 1000 })) === 'SERVING', 20_000, this.coordinator);
+  }
+
+  /** Sends `signal` to the coordinator and waits for it to exit. */
+  async killCoordinator(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    this.coordinator.child.kill(signal);
+    return this.coordinator.exited;
+  }
+
+  /** Starts the coordinator again on the same ports and data dir, and waits until it serves. */
+  async restartCoordinator(): Promise<void> {
+    this.coordinator = this.#spawnCoordinator();
+    const client = new CoordinatorClient(this.coordinatorAddress);
+    try {
+      await this.#waitCoordinator(client);
+    } finally {
+      client.close();
+    }
   }
 
   #spawnStorage(n: StorageNodeHandle): DaemonProcess {

@@ -76,4 +76,39 @@ describe('hinted handoff (real processes)', () => {
       s3.close();
     }
   }, 90_000);
+
+  it('keeps hints across a coordinator SIGKILL and delivers them after the restart', async () => {
+    expect((await api('POST', '/v1/tenants', { tenant_id: 'hinted2', replication_factor: 3 })).status).toBe(201);
+    await cluster.killStorage(1, 'SIGKILL');
+    for (let i = 0; i < 50; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, (_, j) => api('POST', '/v1/key-value', { tenant_id: 'hinted2', key: `c${i + j}`, value: i + j, consistency: 'quorum' })),
+      );
+      for (const r of batch) expect(r.status, JSON.stringify(r.body)).toBe(200);
+    }
+    // Acked writes' hints are durable: a SIGKILL of the coordinator loses none of them.
+    await cluster.killCoordinator('SIGKILL');
+    await cluster.restartStorage(1);
+    await cluster.restartCoordinator();
+    const s2 = new StorageClient(`127.0.0.1:${cluster.storage[1]!.port}`);
+    try {
+      const missing = async (): Promise<number> => {
+        let n = 0;
+        for (let i = 0; i < 50; i++) {
+          const r = await s2.readUnary({ tenant_id: 'hinted2', key: `c${i}`, topology_epoch: '0' }, { requestId: '', deadlineMs: Date.now() + 5000 });
+          if (!r.found) n++;
+        }
+        return n;
+      };
+      let left = await missing();
+      const until = Date.now() + 40_000;
+      while (left > 0 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 500));
+        left = await missing();
+      }
+      expect(left).toBe(0);
+    } finally {
+      s2.close();
+    }
+  }, 90_000);
 });
