@@ -161,6 +161,11 @@ export class LocalCluster {
 
   #coordinatorAdminPort = 0;
 
+  /** The coordinator's admin HTTP base (/metrics, /readyz). */
+  get coordinatorAdminUrl(): string {
+    return `http://127.0.0.1:${this.#coordinatorAdminPort}`;
+  }
+
   #spawnCoordinator(): DaemonProcess {
     return spawnDaemon(
       'coordinator',

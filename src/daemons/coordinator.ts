@@ -77,9 +77,15 @@ class CoordinatorMetrics {
   readonly #opChildren = new Map<string, { inc(): void }>();
   readonly #durChildren = new Map<string, { observe(v: number): void }>();
   readonly repairs: Counter<'result'>;
+  readonly hints: Record<'written' | 'replayed' | 'expired', Counter<'node'>>;
   readonly ready: Gauge;
 
-  constructor(nodeId: string, queueLength: () => number, ringNodes: () => Record<string, number>) {
+  constructor(
+    nodeId: string,
+    queueLength: () => number,
+    ringNodes: () => Record<string, number>,
+    hintsPending: () => ReadonlyMap<string, number> = () => new Map(),
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'pairdb_' });
     new Gauge({ name: 'pairdb_build_info', help: 'Build information', labelNames: ['version', 'daemon'], registers }).set(
@@ -112,6 +118,23 @@ class CoordinatorMetrics {
       collect() {
         this.reset();
         for (const [state, n] of Object.entries(ringNodes())) this.set({ state }, n);
+      },
+    });
+    const hintCounter = (kind: string, help: string): Counter<'node'> =>
+      new Counter({ name: `pairdb_coordinator_hints_${kind}_total`, help, labelNames: ['node'], registers });
+    this.hints = {
+      written: hintCounter('written', 'Hints stored for replicas that missed a write'),
+      replayed: hintCounter('replayed', 'Hints delivered to their node'),
+      expired: hintCounter('expired', 'Hints dropped past the hint window (the node needs repair)'),
+    };
+    new Gauge({
+      name: 'pairdb_coordinator_hints_pending',
+      help: 'Undelivered hints per node',
+      labelNames: ['node'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [node, n] of hintsPending()) this.set({ node }, n);
       },
     });
     void nodeId;
@@ -242,8 +265,17 @@ export class CoordinatorDaemon implements Daemon {
         }
         return byState;
       },
+      () => hintStore.counts(),
     );
     this.#metrics = metrics;
+    const skipWarned = new Map<string, number>();
+    handoff.onEvent = (kind, node, n) => {
+      if (kind !== 'skipped') return metrics.hints[kind].inc({ node }, n);
+      // Once a minute per node: every write to it would say the same.
+      if (Date.now() - (skipWarned.get(node) ?? 0) < 60_000) return;
+      skipWarned.set(node, Date.now());
+      this.#log.warn({ node }, 'no new hints: the node has been down longer than the hint window (repair it)');
+    };
 
     const tenants = new TenantAdmin({
       store,
@@ -258,6 +290,7 @@ export class CoordinatorDaemon implements Daemon {
       coordinator: { id: cfg.nodeId, address: () => this.address },
       epoch: () => this.#epoch,
       logger: this.#log,
+      hintsPending: () => hintStore.counts(),
     });
     let dataPath: DataPath | undefined;
     const repairs = new ReadRepairQueue<RepairJob>({

@@ -49,9 +49,16 @@ describe('hinted handoff (real processes)', () => {
       );
       for (const r of batch) expect(r.status, JSON.stringify(r.body)).toBe(200);
     }
-    // The hints are on the coordinator's disk.
+    // The hints are on the coordinator's disk, counted in its metrics.
     const hintDirs = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String);
     expect(hintDirs(dataDir).some((p) => p.includes(join('hints', 's3')))).toBe(true);
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${cluster.coordinatorAdminUrl}/metrics`)).text();
+      const m = new RegExp(`^${name}\\{node="s3"\\} (\\d+)`, 'm').exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    expect(await metric('pairdb_coordinator_hints_written_total')).toBe(WRITES);
+    expect(await metric('pairdb_coordinator_hints_pending')).toBe(WRITES);
 
     await cluster.restartStorage(2);
     const s3 = new StorageClient(`127.0.0.1:${cluster.storage[2]!.port}`);
@@ -72,6 +79,8 @@ describe('hinted handoff (real processes)', () => {
         left = await missing();
       }
       expect(left).toEqual([]);
+      expect(await metric('pairdb_coordinator_hints_replayed_total')).toBe(WRITES);
+      expect(await metric('pairdb_coordinator_hints_pending')).toBe(0);
     } finally {
       s3.close();
     }

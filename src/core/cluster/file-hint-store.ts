@@ -32,8 +32,8 @@ export interface HintStore {
   pending(target: string, limit: number): Promise<Hint[]>;
   /** The target acked every hint up to `hintId`: they are never returned again (and their segments go). */
   delivered(target: string, hintId: number): Promise<void>;
-  /** Deletes hints past their window (whole segments); returns how many hints went. */
-  expire(): Promise<number>;
+  /** Deletes hints past their window (whole segments); returns how many went, per target. */
+  expire(): Promise<Map<string, number>>;
   /** Undelivered hints per target (expired ones included until expire() runs). */
   counts(): Map<string, number>;
   close(): Promise<void>;
@@ -281,13 +281,14 @@ export class FileHintStore implements HintStore {
     await this.#dropSegments(t, (s) => s.lastId <= t.delivered);
   }
 
-  async expire(): Promise<number> {
+  async expire(): Promise<Map<string, number>> {
     const now = this.#now();
-    let n = 0;
+    const out = new Map<string, number>();
     for (const t of this.#targets.values()) {
-      n += await this.#dropSegments(t, (s) => s.maxExpiresAt <= now, (s) => undeliveredIn(s, t.delivered));
+      const n = await this.#dropSegments(t, (s) => s.maxExpiresAt <= now, (s) => undeliveredIn(s, t.delivered));
+      if (n > 0) out.set(t.id, n);
     }
-    return n;
+    return out;
   }
 
   /** Deletes whole segments matching `gone` (the active one only once a newer segment exists); returns a count. */

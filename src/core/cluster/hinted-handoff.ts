@@ -17,6 +17,8 @@ export interface HintedHandoffOptions {
   readonly registry: NodeRegistry;
   readonly logger: Logger;
   readonly sweepMs?: number;
+  /** max_hint_window (default 3 h); the store's expiry uses the same value. */
+  readonly windowMs?: number;
   readonly expireEveryMs?: number;
   readonly now?: () => number;
 }
@@ -35,27 +37,41 @@ const BACKOFF_MAX_MS = 60_000;
 export class HintedHandoff {
   readonly #o: HintedHandoffOptions;
   readonly #now: () => number;
+  readonly #windowMs: number;
   readonly #inFlight = new Set<string>();
   readonly #backoff = new Map<string, { untilMs: number; ms: number }>();
   #timers: NodeJS.Timeout[] = [];
   #stopped = false;
   delivered = 0;
+  /** Metrics hook (coordinator_hints_{written,replayed,expired}_total{node}). */
+  onEvent: ((kind: 'written' | 'replayed' | 'expired' | 'skipped', node: string, n: number) => void) | undefined;
 
   constructor(opts: HintedHandoffOptions) {
     this.#o = opts;
     this.#now = opts.now ?? Date.now;
+    this.#windowMs = opts.windowMs ?? 3 * 3_600_000;
   }
 
-  /** Stores a hint of `record` for `target`; resolves once durable. */
+  /**
+   * Stores a hint of `record` for `target`; resolves once durable. A target down for longer than the hint window gets
+   * no new hints (§9: it needs repair, its old hints are expiring anyway).
+   */
   hint(target: string, record: pb.KeyRecord): Promise<void> {
-    return this.#o.store.append([
+    const since = this.#o.registry.handle(target)?.downSinceMs;
+    if (since !== undefined && this.#now() - since > this.#windowMs) {
+      this.onEvent?.('skipped', target, 1);
+      return Promise.resolve();
+    }
+    return this.#o.store
+      .append([
       {
         targetNodeId: target,
         tenantId: record.tenant_id ?? '',
         key: record.key ?? '',
         versions: (record.versions ?? []).map((v) => versionFromWire(v as pb.Version__Output)),
       },
-    ]);
+    ])
+      .then(() => this.onEvent?.('written', target, 1));
   }
 
   start(): void {
@@ -63,7 +79,12 @@ export class HintedHandoff {
     sweep.unref();
     const expire = setInterval(() => {
       this.#o.store.expire().then(
-        (n) => n > 0 && this.#o.logger.warn({ expired: n }, 'hints expired before delivery: their targets need repair'),
+        (gone) => {
+          for (const [node, n] of gone) {
+            this.onEvent?.('expired', node, n);
+            this.#o.logger.warn({ node, expired: n }, 'hints expired before delivery: the node needs repair');
+          }
+        },
         (err: unknown) => this.#o.logger.error({ err }, 'hint expiry failed'),
       );
     }, this.#o.expireEveryMs ?? 600_000);
@@ -114,6 +135,7 @@ export class HintedHandoff {
         );
         await this.#o.store.delivered(target, hints[hints.length - 1]!.hintId);
         this.delivered += hints.length;
+        this.onEvent?.('replayed', target, hints.length);
         this.#backoff.delete(target);
         log.debug({ target, hints: hints.length }, 'delivered hints');
       }

@@ -56,6 +56,8 @@ export interface NodeAdminDeps {
   readonly epoch: () => number;
   readonly logger: Logger;
   readonly nowMs?: () => number;
+  /** Undelivered hints per target node (cluster.md §9); absent = none kept. */
+  readonly hintsPending?: () => ReadonlyMap<string, number>;
 }
 
 /** percentage = floor(migrated·10000/total)/100; total 0 → 100 when completed, else 0 (cluster.md §11.4). */
@@ -227,7 +229,7 @@ export class NodeAdmin {
       virtual_nodes: n.virtualNodes,
       keys_count: stats?.key_count ?? '0',
       disk_usage_percent: stats?.disk_usage_percent ?? 0,
-      hints_pending: 0,
+      hints_pending: this.#d.hintsPending?.().get(n.nodeId) ?? 0,
       load_bytes: stats ? (BigInt(stats.sstable_bytes || '0') + BigInt(stats.commitlog_bytes || '0')).toString() : '0',
       gc_grace_ms: stats?.gc_grace_ms ?? '0',
       stats_known: stats !== undefined,
@@ -263,7 +265,7 @@ export class NodeAdmin {
       coordinators: [
         { coordinator_id: this.#d.coordinator.id, address: this.#d.coordinator.address(), epoch_acked: this.#d.epoch(), heartbeat_at_ms: this.#nowMs() },
       ],
-      hints_pending: 0,
+      hints_pending: [...(this.#d.hintsPending?.().values() ?? [])].reduce((a, b) => a + b, 0),
       last_repair_completed_at_ms: 0,
       metadata_backend: this.#d.store.backend,
       redis_connected: false,

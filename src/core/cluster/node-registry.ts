@@ -32,6 +32,8 @@ export interface NodeHandle {
   readonly client: StorageNodeClient;
   /** Circuit open. */
   down: boolean;
+  /** When the circuit last opened (unix ms); undefined while the node is alive. */
+  downSinceMs?: number;
   consecutiveFailures: number;
 }
 
@@ -131,6 +133,7 @@ export class NodeRegistry {
     h.consecutiveFailures++;
     if (!h.down && h.consecutiveFailures >= this.#threshold) {
       h.down = true;
+      h.downSinceMs = Date.now();
       this.#opts.logger.warn({ node: nodeId, err: err.message }, 'storage node is down (circuit open)');
     }
   }
@@ -168,6 +171,7 @@ export class NodeRegistry {
             const cur = this.#handles.get(h.record.nodeId);
             if (cur && cur.client === h.client && cur.down) {
               cur.down = false;
+              cur.downSinceMs = undefined;
               cur.consecutiveFailures = 0;
               this.#opts.logger.info({ node: h.record.nodeId }, 'storage node is alive again (circuit closed)');
               this.#opts.onAlive?.(h.record.nodeId);
