@@ -11,6 +11,7 @@ import { defaultDeps, resolveFormat, type CliDeps, type ClientFlags, type Output
 import { renderError } from './commands/output/errors.js';
 import { putCommand } from './commands/put.js';
 import { sstableCommand } from './commands/sstable.js';
+import { repairCommand } from './commands/repair.js';
 import { statusCommand } from './commands/status.js';
 import { storageCommand } from './commands/storage.js';
 import { STORAGE_ADMIN_SUBCOMMANDS } from './commands/storage-admin.js';
@@ -50,7 +51,7 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
   program.commandsGroup('Daemons:').addCommand(gatewayCommand()).addCommand(coordinatorCommand()).addCommand(storageCommand(deps));
   program.commandsGroup('Data:').addCommand(putCommand(deps)).addCommand(getCommand(deps)).addCommand(deleteCommand(deps));
   program.commandsGroup('Tenants:').addCommand(tenantCommand(deps));
-  program.commandsGroup('Cluster:').addCommand(nodeCommand(deps)).addCommand(statusCommand(deps));
+  program.commandsGroup('Cluster:').addCommand(nodeCommand(deps)).addCommand(statusCommand(deps)).addCommand(repairCommand(deps));
   program.commandsGroup('Tools:').addCommand(commitlogCommand(deps)).addCommand(sstableCommand(deps));
   program.commandsGroup('Other:').addCommand(versionCommand(deps));
 

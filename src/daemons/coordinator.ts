@@ -11,6 +11,7 @@ import { NodeAdmin } from '../core/cluster/node-admin.js';
 import { type ClientFactory, NodeRegistry, nodeAddress } from '../core/cluster/node-registry.js';
 import { FileHintStore } from '../core/cluster/file-hint-store.js';
 import { HintedHandoff } from '../core/cluster/hinted-handoff.js';
+import { runRepair } from '../core/cluster/repair-runner.js';
 import type { Level } from '../core/cluster/quorum.js';
 import { ReadRepairQueue } from '../core/cluster/read-repair.js';
 import { TenantAdmin } from '../core/cluster/tenant-admin.js';
@@ -20,7 +21,7 @@ import type { MetadataStore, TenantRecord } from '../core/metadata/metadata-stor
 import { closeServer, startAdminServer } from '../core/observability/admin-server.js';
 import type { Logger } from '../core/observability/logger.js';
 import { StorageClient } from '../core/rpc/clients.js';
-import { type PipeHandler, type RequestContext, pipeServer, unaryServer } from '../core/rpc/pipe.js';
+import { type PipeHandler, type RequestContext, type StreamContext, pipeServer, streamServer, unaryServer } from '../core/rpc/pipe.js';
 import { bindServer, createServer, shutdownServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
 
@@ -179,6 +180,7 @@ export class CoordinatorDaemon implements Daemon {
   #metrics: CoordinatorMetrics | undefined;
   #stopped = false;
   #hintStore: FileHintStore | undefined;
+  #repairRunning = false;
   #handoff: HintedHandoff | undefined;
   /** Client requests being served (data path and admin), drained on stop. */
   #inFlight = 0;
@@ -351,6 +353,7 @@ export class CoordinatorDaemon implements Daemon {
       RemoveStorageNode: unary((req: pb.RemoveStorageNodeRequest__Output) => nodes.remove(req)),
       ListStorageNodes: unary((req: pb.ListStorageNodesRequest__Output) => nodes.list(req)),
       GetMigrationStatus: unary((req: pb.GetMigrationStatusRequest__Output) => nodes.migrationStatus(req)),
+      Repair: streamServer((req: pb.RepairRequest__Output, ctx: StreamContext) => this.#repair(req, ctx, store, registry)),
       ClusterStatus: unary(() => nodes.clusterStatus()),
     };
     const server = createServer('CoordinatorService', handlers, () => (this.#serving ? 'SERVING' : 'NOT_SERVING'));
@@ -448,6 +451,49 @@ export class CoordinatorDaemon implements Daemon {
     const floor = hlc.persistFloor();
     await store.setHlcFloor(this.#cfg.nodeId, floor);
     hlc.markPersisted(floor);
+  }
+
+  /**
+   * Repair (cluster.md §14, rpc.md Repair): one run at a time (REPAIR_IN_PROGRESS); progress after every item, the
+   * last message with the final state. A tenant or node filter must name a known one.
+   */
+  async #repair(req: pb.RepairRequest__Output, ctx: StreamContext, store: MetadataStore, registry: NodeRegistry): Promise<void> {
+    if (this.#repairRunning) throw new PairdbError('REPAIR_IN_PROGRESS', 'a repair is already running on this coordinator');
+    if (req.range && (req.range.start !== '0' || req.range.end !== '0')) {
+      throw new PairdbError('INVALID_REQUEST', 'repair of a sub-range (--range) is not supported yet; repair whole tenants or nodes');
+    }
+    let tenants: Array<{ tenantId: string; rf: number }>;
+    if (req.tenant_id) {
+      const t = await store.getTenant(req.tenant_id);
+      if (!t) throw new PairdbError('TENANT_NOT_FOUND', `tenant ${req.tenant_id} does not exist`);
+      tenants = [{ tenantId: t.tenantId, rf: t.replicationFactor }];
+    } else {
+      tenants = [];
+      let after = '';
+      for (;;) {
+        const page = await store.listTenants(after, 1000);
+        for (const t of page.items) tenants.push({ tenantId: t.tenantId, rf: t.replicationFactor });
+        if (!page.more || page.items.length === 0) break;
+        after = page.items[page.items.length - 1]!.tenantId;
+      }
+    }
+    if (req.node_id && !registry.handle(req.node_id)) throw new PairdbError('NODE_NOT_FOUND', `storage node ${req.node_id} is not in the ring`);
+    this.#repairRunning = true;
+    try {
+      const final = await runRepair({
+        registry,
+        tenants,
+        node: req.node_id || undefined,
+        depth: req.depth,
+        dryRun: req.dry_run,
+        signal: ctx.signal,
+        onProgress: (p) => ctx.send(p),
+      });
+      this.#log.info({ run_id: final.run_id, state: final.state, ranges: final.ranges_total, skipped: final.ranges_skipped, keys_repaired: String(final.keys_repaired) }, 'repair run ended');
+      await ctx.send(final);
+    } finally {
+      this.#repairRunning = false;
+    }
   }
 
   async stop(reason: string): Promise<boolean> {

@@ -47,7 +47,7 @@ export type GatewayApi = Pick<
 >;
 
 /** The coordinator calls the CLI makes over gRPC (`status`). */
-export type CoordinatorApi = Pick<CoordinatorClient, 'clusterStatus' | 'close'>;
+export type CoordinatorApi = Pick<CoordinatorClient, 'clusterStatus' | 'repair' | 'close'>;
 
 export interface CliDeps {
   io: CliIO;

@@ -19,6 +19,9 @@ export interface StorageNodeClient {
   read(req: pb.ReadRequest, opts: CallOptions): Promise<pb.ReadResponse__Output>;
   health(opts: CallOptions): Promise<pb.HealthResponse__Output>;
   stats(opts: CallOptions): Promise<pb.StatsResponse__Output>;
+  /** RangeDigest and ScanRange (anti-entropy); optional so test doubles may leave them out. */
+  rangeDigest?(req: pb.RangeDigestRequest, opts: CallOptions): AsyncGenerator<pb.RangeDigestResult__Output>;
+  scanRange?(req: pb.ScanRangeRequest, opts: CallOptions): AsyncGenerator<pb.ScanRangeBatch__Output>;
   /** BatchWrite (hint delivery, streaming, repair); optional so test doubles may leave it out. */
   batchWrite?(batches: readonly pb.BatchWriteRequest[], opts: CallOptions): Promise<pb.BatchWriteAck__Output[]>;
   close(): void;

@@ -85,6 +85,11 @@ export class CoordinatorClient {
     return callUnary(this.#client, 'ListStorageNodes', req, opts);
   }
 
+  /** Repair (cluster.md §14): progress messages, the last one with the final state. No deadline of its own. */
+  repair(req: pb.RepairRequest, opts: CallOptions): AsyncGenerator<pb.RepairProgress__Output> {
+    return callServerStream(this.#client, 'Repair', req, opts);
+  }
+
   getMigrationStatus(req: pb.GetMigrationStatusRequest, opts: CallOptions): Promise<pb.MigrationStatus__Output> {
     return callUnary(this.#client, 'GetMigrationStatus', req, opts);
   }

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_DIGEST_DEPTH, MAX_DIGEST_DEPTH } from '../engine/range-digest.js';
+import { encodeCkey } from '../engine/memtable.js';
+import { PairdbError } from '../errors.js';
+import type { Version } from '../model/version.js';
+import { versionFromWire, versionToWire } from '../model/version-wire.js';
+import type * as pb from '../rpc/types.js';
+import type { NodeRegistry } from './node-registry.js';
+import { type RepairItem, leafRanges, mismatchedLeaves, repairItems, repairWrites } from './repair-plan.js';
+
+/**
+ * One anti-entropy run (cluster.md §14 steps 1–5) over the current ring: per tenant, per item (ring stretch ×
+ * replica list), RangeDigest on every replica; differing leaves are scanned on every replica (ScanRange), reconciled
+ * per key, and BatchWrite(REPAIR) brings each replica that differs the reconciled set. Items with a down replica
+ * are skipped. Progress is reported after every item.
+ */
+
+export interface RepairRunOptions {
+  readonly registry: NodeRegistry;
+  /** The tenants to repair with their replication factors. */
+  readonly tenants: ReadonlyArray<{ readonly tenantId: string; readonly rf: number }>;
+  /** Only items this node is a replica of. */
+  readonly node?: string;
+  readonly depth?: number;
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: pb.RepairProgress) => void | Promise<void>;
+}
+
+const RPC_MS = 60_000;
+
+export async function runRepair(o: RepairRunOptions): Promise<pb.RepairProgress> {
+  const depth = o.depth || DEFAULT_DIGEST_DEPTH;
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DIGEST_DEPTH) throw new PairdbError('INVALID_REQUEST', `depth must be 1..${MAX_DIGEST_DEPTH}`);
+  const ring = o.registry.ring;
+  const work: Array<{ tenantId: string; item: RepairItem }> = [];
+  for (const t of o.tenants) for (const item of repairItems(ring, t.rf, o.node)) work.push({ tenantId: t.tenantId, item });
+  const p = {
+    run_id: randomUUID(),
+    state: 'REPAIR_RUNNING' as pb.RepairProgress['state'],
+    ranges_total: work.length,
+    ranges_done: 0,
+    ranges_skipped: 0,
+    leaves_mismatched: 0,
+    keys_repaired: 0,
+    bytes_streamed: 0,
+    message: '',
+    skipped_ranges: [] as pb.HashRange[],
+  };
+  const opts = () => ({ requestId: p.run_id, deadlineMs: Date.now() + RPC_MS });
+  for (const { tenantId, item } of work) {
+    if (o.signal?.aborted) {
+      p.state = 'REPAIR_ABORTED';
+      p.message = 'cancelled';
+      return { ...p };
+    }
+    const handles = item.replicas.map((id) => o.registry.handle(id));
+    if (handles.some((h) => !h || h.down || !h.client.rangeDigest || !h.client.scanRange || !h.client.batchWrite)) {
+      p.ranges_skipped++;
+      p.skipped_ranges.push({ start: item.start.toString(), end: item.end.toString() });
+      await o.onProgress?.({ ...p });
+      continue;
+    }
+    const range = { start: item.start.toString(), end: item.end.toString() };
+    const digests = await Promise.all(
+      handles.map(async (h) => {
+        for await (const r of h!.client.rangeDigest!({ specs: [{ range, tenant_ids: [tenantId] }], depth }, opts())) {
+          return { root: Buffer.from(r.root), leaves: r.leaves.map((l) => Buffer.from(l.hash)) };
+        }
+        throw new PairdbError('INTERNAL_ERROR', `${h!.record.nodeId} answered RangeDigest with no result`);
+      }),
+    );
+    const leaves = mismatchedLeaves(digests);
+    p.leaves_mismatched += leaves.length;
+    if (leaves.length > 0 && !o.dryRun) {
+      const ranges = leafRanges(item, depth, leaves).map((r) => ({ start: r.start.toString(), end: r.end.toString() }));
+      const perReplica = new Map<string, Map<string, readonly Version[]>>();
+      const keyOf = new Map<string, { tenant: string; key: string }>();
+      for (const h of handles) {
+        const m = new Map<string, readonly Version[]>();
+        for await (const batch of h!.client.scanRange!({ spec: { ranges, tenant_ids: [tenantId] }, batch_size: 1000, keys_only: false, include_expired_tombstones: false }, opts())) {
+          for (const rec of batch.records) {
+            const ck = encodeCkey(rec.tenant_id, rec.key).toString('hex');
+            keyOf.set(ck, { tenant: rec.tenant_id, key: rec.key });
+            m.set(ck, rec.versions.map(versionFromWire));
+            p.bytes_streamed += rec.versions.reduce((n, v) => n + (v.value?.length ?? 0), 0);
+          }
+        }
+        perReplica.set(h!.record.nodeId, m);
+      }
+      for (const [node, writes] of repairWrites(perReplica)) {
+        if (writes.length === 0) continue;
+        const h = o.registry.handle(node)!;
+        for (let i = 0; i < writes.length; i += 1000) {
+          const records = writes.slice(i, i + 1000).map((w) => {
+            const k = keyOf.get(w.ckeyHex)!;
+            return { tenant_id: k.tenant, key: k.key, versions: w.versions.map(versionToWire), recent_writes: [] };
+          });
+          await h.client.batchWrite!([{ batch_seq: String(i / 1000 + 1), purpose: 'PURPOSE_REPAIR', stream_id: '', records }], opts());
+        }
+        p.keys_repaired += writes.length;
+      }
+    }
+    p.ranges_done++;
+    await o.onProgress?.({ ...p });
+  }
+  p.state = 'REPAIR_COMPLETED';
+  return { ...p };
+}

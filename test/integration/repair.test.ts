@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from '../../src/bench/local-cluster.js';
+import { CoordinatorClient, StorageClient } from '../../src/core/rpc/clients.js';
+import { versionFromWire, versionToWire } from '../../src/core/model/version-wire.js';
+import type * as pb from '../../src/core/rpc/types.js';
+import { ver } from '../core/engine/helpers.js';
+import { pairdb } from '../e2e/cli-harness.js';
+
+/**
+ * Anti-entropy with real processes (issue 4, cluster.md §14): replicas made divergent on purpose (writes sent to
+ * single storage nodes, a delete one replica missed) converge after a Repair run: equal digests everywhere, every
+ * key on every replica, and the deleted key stays deleted.
+ */
+
+describe('repair (real processes)', () => {
+  let dataDir: string;
+  let cluster: LocalCluster;
+  let storage: StorageClient[];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'pairdb-repair-it-'));
+    cluster = new LocalCluster({ dataDir, nodes: 3 });
+    await cluster.start();
+    storage = cluster.storage.map((n) => new StorageClient(`127.0.0.1:${n.port}`));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of storage ?? []) s.close();
+    await cluster?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const opts = () => ({ requestId: 'test', deadlineMs: Date.now() + 30_000 });
+  const base = Date.now() * 1000;
+  const put = (node: number, key: string, i: number, tombstone = false) =>
+    storage[node]!.writeUnary(
+      {
+        record: { tenant_id: 'rep', key, versions: [versionToWire(ver({ writer: 'c1', ht: base + i, value: tombstone ? undefined : `"${key}-${i}"`, tombstone }))], recent_writes: [] },
+        purpose: 'PURPOSE_REPAIR',
+        topology_epoch: '0',
+      },
+      opts(),
+    );
+  const rootOf = async (node: number): Promise<string> => {
+    for await (const r of storage[node]!.rangeDigest({ specs: [{ range: { start: '0', end: '0' }, tenant_ids: ['rep'] }], depth: 8 }, opts())) {
+      return Buffer.from(r.root).toString('hex');
+    }
+    throw new Error('no digest');
+  };
+
+  it('makes divergent replicas equal, including a delete one replica missed', async () => {
+    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    try {
+      await coord.createTenant({ tenant_id: 'rep', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
+      // Each node gets its own keys; "gone" is written everywhere, then deleted on two nodes only.
+      for (let i = 0; i < 60; i++) await put(i % 3, `k${i}`, i);
+      for (const n of [0, 1, 2]) await put(n, 'gone', 1000);
+      for (const n of [0, 1]) await put(n, 'gone', 2000, true);
+      const before = await Promise.all([0, 1, 2].map(rootOf));
+      expect(new Set(before).size).toBe(3);
+
+      let final: pb.RepairProgress__Output | undefined;
+      let messages = 0;
+      for await (const p of coord.repair({ tenant_id: 'rep', depth: 8 }, { requestId: 'test', deadlineMs: Date.now() + 120_000 })) {
+        final = p;
+        messages++;
+      }
+      expect(final?.state).toBe('REPAIR_COMPLETED');
+      expect(messages).toBeGreaterThan(1);
+      expect(final!.ranges_done).toBe(final!.ranges_total);
+      expect(Number(final!.keys_repaired)).toBeGreaterThanOrEqual(121); // 40 keys × 2 replicas each + "gone" on s3
+
+      const after = await Promise.all([0, 1, 2].map(rootOf));
+      expect(new Set(after).size).toBe(1);
+      for (const n of [0, 1, 2]) {
+        for (let i = 0; i < 60; i += 7) expect((await storage[n]!.readUnary({ tenant_id: 'rep', key: `k${i}`, topology_epoch: '0' }, opts())).found, `s${n + 1} k${i}`).toBe(true);
+        const gone = await storage[n]!.readUnary({ tenant_id: 'rep', key: 'gone', topology_epoch: '0' }, opts());
+        expect(gone.record!.versions.map(versionFromWire).every((v) => v.tombstone), `s${n + 1} gone`).toBe(true);
+      }
+      // A second run finds nothing to do.
+      let again: pb.RepairProgress__Output | undefined;
+      for await (const p of coord.repair({ tenant_id: 'rep', depth: 8 }, { requestId: 'test', deadlineMs: Date.now() + 120_000 })) again = p;
+      expect(Number(again!.leaves_mismatched)).toBe(0);
+      await expect(
+        (async () => {
+          for await (const _ of coord.repair({ tenant_id: 'nope' }, opts()));
+        })(),
+      ).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+    } finally {
+      coord.close();
+    }
+  }, 120_000);
+
+  it('`pairdb repair` prints the summary and exits 0, 3 for an unknown tenant', async () => {
+    const env = { PAIRDB_COORDINATOR: cluster.coordinatorAddress };
+    const ok = await pairdb(['repair', '--tenant', 'rep', '--depth', '6', '-o', 'json'], { env });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.state).toBe('REPAIR_COMPLETED');
+    expect(out.ranges_done).toBe(out.ranges_total);
+    const table = await pairdb(['repair', '--tenant', 'rep', '--dry-run', '-o', 'table'], { env });
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout).toMatch(/RANGES\s+MISMATCHED\s+KEYS STREAMED\s+DURATION/);
+    const missing = await pairdb(['repair', '--tenant', 'nope'], { env });
+    expect(missing.exitCode).toBe(3);
+    expect(missing.stderr).toMatch(/TENANT_NOT_FOUND/);
+  }, 60_000);
+});
