@@ -100,6 +100,8 @@ function toPairdbError(err: unknown): PairdbError {
 export class DataPath {
   readonly #d: DataPathDeps;
   readonly #self: string;
+  /** Per-key turn-taking of siblings-mode writes with a context (see #apply): the tail of each key's chain. */
+  readonly #keyLocks = new Map<string, Promise<void>>();
   readonly #random: () => number;
   readonly #hedgeMs: number;
 
@@ -497,6 +499,38 @@ export class DataPath {
   }
 
   async #apply(
+    op: IdempotencyOp,
+    tenant: TenantRecord,
+    key: string,
+    value: Buffer,
+    level: Level,
+    context: Clock | null,
+    idemKey: string,
+    deadline: number,
+    requestId: string,
+  ): Promise<pb.WriteKeyValueResponse> {
+    const siblingsWithContext = context !== null && op === 'put' && tenant.conflictResolution === 'siblings';
+    if (!siblingsWithContext) return this.#applyNow(op, tenant, key, value, level, context, idemKey, deadline, requestId);
+    // A siblings-mode write with a context reads the key to pick its dot actor (dot-actor.ts). Two such writes racing
+    // through this coordinator would both read the same state, pick the same actor, and the later clock would
+    // dominate the earlier write — a lost sibling. Writes of one key therefore take turns here (reads and other keys
+    // are not held up).
+    const lockKey = `${tenant.tenantId}\u0000${key}`;
+    const previous = this.#keyLocks.get(lockKey) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    this.#keyLocks.set(lockKey, tail);
+    await previous;
+    try {
+      return await this.#applyNow(op, tenant, key, value, level, context, idemKey, deadline, requestId);
+    } finally {
+      release();
+      if (this.#keyLocks.get(lockKey) === tail) this.#keyLocks.delete(lockKey);
+    }
+  }
+
+  async #applyNow(
     op: IdempotencyOp,
     tenant: TenantRecord,
     key: string,
