@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../src/bench/local-cluster.js';
+import { describe, expect, it } from 'vitest';
 import { StorageClient } from '../../src/core/rpc/clients.js';
 import { versionFromWire } from '../../src/core/model/version-wire.js';
 import { encs } from '../core/engine/helpers.js';
+import { clusterHarness } from './cluster-harness.js';
 
 /**
  * Concurrency on real processes (issue 4): identical idempotent writes make one version, a different body with the
@@ -14,34 +11,13 @@ import { encs } from '../core/engine/helpers.js';
  */
 
 describe('conflicts and idempotency (real processes)', () => {
-  let dataDir: string;
-  let cluster: LocalCluster;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pairdb-conflicts-it-'));
-    cluster = new LocalCluster({ dataDir, nodes: 3 });
-    await cluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-  };
+  const h = clusterHarness('pairdb-conflicts-it-');
+  const api = h.api;
 
   /** The versions every replica holds for a key, read directly over the storage RPC. */
   const replicaSets = async (tenant: string, key: string): Promise<string[][]> => {
     const out: string[][] = [];
-    for (const n of cluster.storage) {
+    for (const n of h.cluster.storage) {
       const c = new StorageClient(`127.0.0.1:${n.port}`);
       try {
         const r = await c.readUnary({ tenant_id: tenant, key, topology_epoch: '0' }, { requestId: '', deadlineMs: Date.now() + 5000 });

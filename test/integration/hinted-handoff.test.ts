@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../src/bench/local-cluster.js';
 import { StorageClient } from '../../src/core/rpc/clients.js';
+import { clusterHarness } from './cluster-harness.js';
 
 /**
  * Hinted handoff with real processes (issue 4, cluster.md §9): a storage node is killed (SIGKILL) while writes go on
@@ -14,33 +14,12 @@ import { StorageClient } from '../../src/core/rpc/clients.js';
 const WRITES = 1000; // issue 4: "a node down during 1,000 writes"
 
 describe('hinted handoff (real processes)', () => {
-  let dataDir: string;
-  let cluster: LocalCluster;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pairdb-hints-it-'));
-    cluster = new LocalCluster({ dataDir, nodes: 3 });
-    await cluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const h = clusterHarness('pairdb-hints-it-');
+  const api = h.api;
 
   it(`delivers the hints of ${WRITES} quorum writes made while a replica was down, once it is back`, async () => {
     expect((await api('POST', '/v1/tenants', { tenant_id: 'hinted', replication_factor: 3 })).status).toBe(201);
-    await cluster.killStorage(2, 'SIGKILL');
+    await h.cluster.killStorage(2, 'SIGKILL');
     for (let i = 0; i < WRITES; i += 20) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(20, WRITES - i) }, (_, j) =>
@@ -51,17 +30,17 @@ describe('hinted handoff (real processes)', () => {
     }
     // The hints are on the coordinator's disk, counted in its metrics.
     const hintDirs = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String);
-    expect(hintDirs(dataDir).some((p) => p.includes(join('hints', 's3')))).toBe(true);
+    expect(hintDirs(h.dataDir).some((p) => p.includes(join('hints', 's3')))).toBe(true);
     const metric = async (name: string): Promise<number> => {
-      const text = await (await fetch(`${cluster.coordinatorAdminUrl}/metrics`)).text();
+      const text = await (await fetch(`${h.cluster.coordinatorAdminUrl}/metrics`)).text();
       const m = new RegExp(`^${name}\\{node="s3"\\} (\\d+)`, 'm').exec(text);
       return m ? Number(m[1]) : 0;
     };
     expect(await metric('pairdb_coordinator_hints_written_total')).toBe(WRITES);
     expect(await metric('pairdb_coordinator_hints_pending')).toBe(WRITES);
 
-    await cluster.restartStorage(2);
-    const s3 = new StorageClient(`127.0.0.1:${cluster.storage[2]!.port}`);
+    await h.cluster.restartStorage(2);
+    const s3 = new StorageClient(`127.0.0.1:${h.cluster.storage[2]!.port}`);
     try {
       const missing = async (): Promise<string[]> => {
         const out: string[] = [];
@@ -81,7 +60,7 @@ describe('hinted handoff (real processes)', () => {
       expect(left).toEqual([]);
       // Every replica holds every key (the two that stayed up acked each quorum write).
       for (const n of [0, 1]) {
-        const c = new StorageClient(`127.0.0.1:${cluster.storage[n]!.port}`);
+        const c = new StorageClient(`127.0.0.1:${h.cluster.storage[n]!.port}`);
         try {
           for (let i = 0; i < WRITES; i++) {
             const r = await c.readUnary({ tenant_id: 'hinted', key: `k${i}`, topology_epoch: '0' }, { requestId: '', deadlineMs: Date.now() + 5000 });
@@ -100,7 +79,7 @@ describe('hinted handoff (real processes)', () => {
 
   it('keeps hints across a coordinator SIGKILL and delivers them after the restart', async () => {
     expect((await api('POST', '/v1/tenants', { tenant_id: 'hinted2', replication_factor: 3 })).status).toBe(201);
-    await cluster.killStorage(1, 'SIGKILL');
+    await h.cluster.killStorage(1, 'SIGKILL');
     for (let i = 0; i < 50; i += 10) {
       const batch = await Promise.all(
         Array.from({ length: 10 }, (_, j) => api('POST', '/v1/key-value', { tenant_id: 'hinted2', key: `c${i + j}`, value: i + j, consistency: 'quorum' })),
@@ -108,10 +87,10 @@ describe('hinted handoff (real processes)', () => {
       for (const r of batch) expect(r.status, JSON.stringify(r.body)).toBe(200);
     }
     // Acked writes' hints are durable: a SIGKILL of the coordinator loses none of them.
-    await cluster.killCoordinator('SIGKILL');
-    await cluster.restartStorage(1);
-    await cluster.restartCoordinator();
-    const s2 = new StorageClient(`127.0.0.1:${cluster.storage[1]!.port}`);
+    await h.cluster.killCoordinator('SIGKILL');
+    await h.cluster.restartStorage(1);
+    await h.cluster.restartCoordinator();
+    const s2 = new StorageClient(`127.0.0.1:${h.cluster.storage[1]!.port}`);
     try {
       const missing = async (): Promise<number> => {
         let n = 0;

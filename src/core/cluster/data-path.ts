@@ -97,6 +97,19 @@ function toPairdbError(err: unknown): PairdbError {
   return PairdbError.from(err);
 }
 
+/** One client write or delete after validation (what #apply needs). */
+interface WriteArgs {
+  readonly op: IdempotencyOp;
+  readonly tenant: TenantRecord;
+  readonly key: string;
+  readonly value: Buffer;
+  readonly level: Level;
+  readonly context: Clock | null;
+  readonly idemKey: string;
+  readonly deadline: number;
+  readonly requestId: string;
+}
+
 export class DataPath {
   readonly #d: DataPathDeps;
   readonly #self: string;
@@ -489,7 +502,7 @@ export class DataPath {
     const acquired = await this.#d.idempotency.acquire(scope, requestHash(op, LEVEL_TO_WIRE[level], context, value), deadline);
     if (acquired.kind === 'done') return { ...(acquired.response as pb.WriteKeyValueResponse), is_duplicate: true };
     try {
-      const res = await this.#apply(op, tenant, key, value, level, context, idemKey, deadline, rid);
+      const res = await this.#apply({ op, tenant, key, value, level, context, idemKey, deadline, requestId: rid });
       this.#d.idempotency.complete(scope, acquired.owner, res);
       return res;
     } catch (err) {
@@ -498,19 +511,10 @@ export class DataPath {
     }
   }
 
-  async #apply(
-    op: IdempotencyOp,
-    tenant: TenantRecord,
-    key: string,
-    value: Buffer,
-    level: Level,
-    context: Clock | null,
-    idemKey: string,
-    deadline: number,
-    requestId: string,
-  ): Promise<pb.WriteKeyValueResponse> {
+  async #apply(w: WriteArgs): Promise<pb.WriteKeyValueResponse> {
+    const { op, tenant, key, context } = w;
     const siblingsWithContext = context !== null && op === 'put' && tenant.conflictResolution === 'siblings';
-    if (!siblingsWithContext) return this.#applyNow(op, tenant, key, value, level, context, idemKey, deadline, requestId);
+    if (!siblingsWithContext) return this.#applyNow(w);
     // A siblings-mode write with a context reads the key to pick its dot actor (dot-actor.ts). Two such writes racing
     // through this coordinator would both read the same state, pick the same actor, and the later clock would
     // dominate the earlier write — a lost sibling. Writes of one key therefore take turns here (reads and other keys
@@ -523,24 +527,15 @@ export class DataPath {
     this.#keyLocks.set(lockKey, tail);
     await previous;
     try {
-      return await this.#applyNow(op, tenant, key, value, level, context, idemKey, deadline, requestId);
+      return await this.#applyNow(w);
     } finally {
       release();
       if (this.#keyLocks.get(lockKey) === tail) this.#keyLocks.delete(lockKey);
     }
   }
 
-  async #applyNow(
-    op: IdempotencyOp,
-    tenant: TenantRecord,
-    key: string,
-    value: Buffer,
-    level: Level,
-    context: Clock | null,
-    idemKey: string,
-    deadline: number,
-    requestId: string,
-  ): Promise<pb.WriteKeyValueResponse> {
+  async #applyNow(w: WriteArgs): Promise<pb.WriteKeyValueResponse> {
+    const { op, tenant, key, value, level, context, idemKey, deadline, requestId } = w;
     const need = required(level, tenant.replicationFactor);
     const replicas = this.#place(tenant, key, need);
     const writeId = writeIdOf(idemKey);

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { LocalCluster } from '../../src/bench/local-cluster.js';
+
+/**
+ * One real 3-node cluster (gateway, coordinator, storage s1–s3) per test file, started before its tests and
+ * stopped after; `api` calls the gateway and parses the JSON answer. Call at the top level of a test file.
+ */
+export function clusterHarness(prefix: string) {
+  let dataDir = '';
+  let cluster: LocalCluster | undefined;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), prefix));
+    cluster = new LocalCluster({ dataDir, nodes: 3 });
+    await cluster.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  return {
+    get cluster(): LocalCluster {
+      return cluster!;
+    },
+    get dataDir(): string {
+      return dataDir;
+    },
+    async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+      const res = await fetch(`${cluster!.gatewayUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    },
+  };
+}
