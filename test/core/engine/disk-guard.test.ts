@@ -18,6 +18,7 @@ import {
 import { ioError } from '../../../src/core/engine/file-system.js';
 import { type Logger, silentLogger } from '../../../src/core/observability/logger.js';
 import { waitUntil } from './helpers.js';
+import { prng } from './sstable-helpers.js';
 
 const T = DEFAULT_DISK_THRESHOLDS;
 
@@ -27,17 +28,6 @@ function fsAt(ratio: number): FsUsage {
   return { bsize: 4096, blocks, bavail: Math.round(blocks * (1 - ratio)) };
 }
 
-/** mulberry32: a seeded PRNG so a failing walk can be replayed from the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A logger whose JSON lines land in `lines`. */
 function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {

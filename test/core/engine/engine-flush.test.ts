@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { CommitLog } from '../../../src/core/engine/commit-log.js';
 import { parseSegmentFileName } from '../../../src/core/engine/commit-log-format.js';
 import { StorageEngine } from '../../../src/core/engine/engine.js';
-import { type FileStat, type FileSystem, NodeFileSystem, type OpenFlags } from '../../../src/core/engine/file-system.js';
+import { NodeFileSystem, type OpenFlags } from '../../../src/core/engine/file-system.js';
 import { PairdbError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/observability/logger.js';
 import { encs, ver, waitUntil } from './helpers.js';
 import { engineHarness } from './engine-harness.js';
+import { ForwardingFileSystem } from './forwarding-fs.js';
 
 /**
  * Flush + manifest wired into the engine (storage-engine.md §3, §5, §7): tables written by flushes, log trimming,
@@ -36,9 +37,7 @@ const v = (i: number, writer = 'c1'): ReturnType<typeof ver> => ver({ writer, ht
  * node:fs with a gate: `hold(pred)` makes matching open/write/unlink/rename calls wait until released (a crash
  * "now" is then a copy of the directory: every earlier call reached the disk, none of the held ones did).
  */
-class GatedFileSystem implements FileSystem {
-  readonly #inner = new NodeFileSystem();
-  readonly #paths = new Map<number, string>();
+class GatedFileSystem extends ForwardingFileSystem {
   #pred: ((op: string, path: string) => boolean) | undefined;
   #waiters: Array<() => void> = [];
   held = 0;
@@ -57,57 +56,21 @@ class GatedFileSystem implements FileSystem {
     await new Promise<void>((r) => this.#waiters.push(r));
   }
 
-  async open(path: string, flags: OpenFlags): Promise<number> {
+  override async open(path: string, flags: OpenFlags): Promise<number> {
     await this.#gate('open', path);
-    const fd = await this.#inner.open(path, flags);
-    this.#paths.set(fd, path);
-    return fd;
+    return super.open(path, flags);
   }
-  close(fd: number): Promise<void> {
-    this.#paths.delete(fd);
-    return this.#inner.close(fd);
+  override async write(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    await this.#gate('write', this.pathOf(fd));
+    return super.write(fd, buffer, offset, length, position);
   }
-  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return this.#inner.read(fd, buffer, offset, length, position);
-  }
-  async write(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    await this.#gate('write', this.#paths.get(fd));
-    return this.#inner.write(fd, buffer, offset, length, position);
-  }
-  fdatasync(fd: number): Promise<void> {
-    return this.#inner.fdatasync(fd);
-  }
-  fsync(fd: number): Promise<void> {
-    return this.#inner.fsync(fd);
-  }
-  fsyncDir(path: string): Promise<void> {
-    return this.#inner.fsyncDir(path);
-  }
-  async rename(from: string, to: string): Promise<void> {
+  override async rename(from: string, to: string): Promise<void> {
     await this.#gate('rename', to);
-    return this.#inner.rename(from, to);
+    return super.rename(from, to);
   }
-  async unlink(path: string): Promise<void> {
+  override async unlink(path: string): Promise<void> {
     await this.#gate('unlink', path);
-    return this.#inner.unlink(path);
-  }
-  truncate(fd: number, length: number): Promise<void> {
-    return this.#inner.truncate(fd, length);
-  }
-  readdir(path: string): Promise<string[]> {
-    return this.#inner.readdir(path);
-  }
-  stat(path: string): Promise<FileStat> {
-    return this.#inner.stat(path);
-  }
-  mkdir(path: string): Promise<void> {
-    return this.#inner.mkdir(path);
-  }
-  link(existing: string, target: string): Promise<void> {
-    return this.#inner.link(existing, target);
-  }
-  rmdir(path: string): Promise<void> {
-    return this.#inner.rmdir(path);
+    return super.unlink(path);
   }
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FaultFileSystem } from '../../../src/core/engine/fault-file-system.js';
-import { type FileStat, type FileSystem, NodeFileSystem, type OpenFlags } from '../../../src/core/engine/file-system.js';
+import { NodeFileSystem } from '../../../src/core/engine/file-system.js';
 import { SSTableReader } from '../../../src/core/engine/sstable-reader.js';
 import { BLOCK_TRAILER_SIZE } from '../../../src/core/engine/sstable-format.js';
 import { PairdbError } from '../../../src/core/errors.js';
@@ -11,6 +11,7 @@ import { type Version, reduce } from '../../../src/core/model/version.js';
 import { readVarint } from '../../../src/core/model/version-codec.js';
 import { encs, tick, ver } from './helpers.js';
 import { engineHarness } from './engine-harness.js';
+import { ForwardingFileSystem } from './forwarding-fs.js';
 import { prng } from './sstable-helpers.js';
 
 /**
@@ -22,9 +23,7 @@ const harness = engineHarness('pairdb-readpath-');
 const BASE = Date.now() * 1000;
 
 /** node:fs whose positional reads of files matching `pred` wait while held (the disk "stalls"). */
-class HeldReadsFileSystem implements FileSystem {
-  readonly #inner = new NodeFileSystem();
-  readonly #paths = new Map<number, string>();
+class HeldReadsFileSystem extends ForwardingFileSystem {
   #pred: ((path: string) => boolean) | undefined;
   #waiters: Array<() => void> = [];
   reads = 0;
@@ -38,53 +37,14 @@ class HeldReadsFileSystem implements FileSystem {
     };
   }
 
-  async open(path: string, flags: OpenFlags): Promise<number> {
-    const fd = await this.#inner.open(path, flags);
-    this.#paths.set(fd, path);
-    return fd;
-  }
-  close(fd: number): Promise<void> {
-    this.#paths.delete(fd);
-    return this.#inner.close(fd);
-  }
-  async read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  override async read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     this.reads++;
-    const path = this.#paths.get(fd);
+    const path = this.pathOf(fd);
     if (path !== undefined && this.#pred?.(path)) {
       this.held++;
       await new Promise<void>((r) => this.#waiters.push(r));
     }
-    return this.#inner.read(fd, buffer, offset, length, position);
-  }
-  write(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return this.#inner.write(fd, buffer, offset, length, position);
-  }
-  fdatasync(fd: number): Promise<void> {
-    return this.#inner.fdatasync(fd);
-  }
-  fsync(fd: number): Promise<void> {
-    return this.#inner.fsync(fd);
-  }
-  fsyncDir(path: string): Promise<void> {
-    return this.#inner.fsyncDir(path);
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.#inner.rename(from, to);
-  }
-  unlink(path: string): Promise<void> {
-    return this.#inner.unlink(path);
-  }
-  truncate(fd: number, length: number): Promise<void> {
-    return this.#inner.truncate(fd, length);
-  }
-  readdir(path: string): Promise<string[]> {
-    return this.#inner.readdir(path);
-  }
-  stat(path: string): Promise<FileStat> {
-    return this.#inner.stat(path);
-  }
-  mkdir(path: string): Promise<void> {
-    return this.#inner.mkdir(path);
+    return super.read(fd, buffer, offset, length, position);
   }
 }
 
