@@ -91,6 +91,13 @@ export interface TopologyRecord {
 export interface TopologyChange {
   readonly nodes?: readonly StorageNodeRecord[];
   readonly migrations?: readonly MigrationRecord[];
+  /** Tenant replication factors changed with the topology (an RF change starting or rolling back). */
+  readonly tenants?: readonly TenantRecord[];
+  /**
+   * Guard of a migration driver (cluster.md §11.3): every listed migration must still have this driver_generation and
+   * phase, else nothing is written and the commit resolves -1 (the driver lost ownership).
+   */
+  readonly expect?: ReadonlyArray<{ readonly migrationId: string; readonly driverGeneration: number; readonly phase: MigrationPhaseName }>;
 }
 
 export interface ListPage<T> {
@@ -125,8 +132,13 @@ export interface MetadataStore {
   listMigrations(): Promise<MigrationRecord[]>;
 
   getTopology(): Promise<TopologyRecord>;
-  /** Writes nodes and migrations and bumps the epoch, atomically; resolves with the new epoch. */
+  /** Writes nodes, migrations and tenants and bumps the epoch, atomically; resolves with the new epoch (-1: guard failed). */
   commitTopologyChange(change: TopologyChange): Promise<number>;
+  /**
+   * Saves a migration's progress (counters, tasks, checkpoints) without an epoch change, if its driver_generation and
+   * phase are still the expected ones; resolves false when not (the driver lost ownership, cluster.md §11.3).
+   */
+  updateMigration(m: MigrationRecord, expect: { readonly driverGeneration: number; readonly phase: MigrationPhaseName }): Promise<boolean>;
 
   /** The coordinator's persisted hlc_floor (0 when never saved). */
   getHlcFloor(coordinatorId: string): Promise<number>;
