@@ -24,6 +24,10 @@ export interface StorageNodeClient {
   scanRange?(req: pb.ScanRangeRequest, opts: CallOptions): AsyncGenerator<pb.ScanRangeBatch__Output>;
   /** BatchWrite (hint delivery, streaming, repair); optional so test doubles may leave it out. */
   batchWrite?(batches: readonly pb.BatchWriteRequest[], opts: CallOptions): Promise<pb.BatchWriteAck__Output[]>;
+  /** Streaming (cluster.md §11.4, driven by migrations); optional so test doubles may leave them out. */
+  startStreaming?(req: pb.StartStreamingRequest, opts: CallOptions): Promise<pb.StartStreamingResponse__Output>;
+  getStreamStatus?(req: pb.GetStreamStatusRequest, opts: CallOptions): Promise<pb.StreamStatus__Output>;
+  stopStreaming?(req: pb.StopStreamingRequest, opts: CallOptions): Promise<pb.StreamStatus__Output>;
   close(): void;
 }
 
