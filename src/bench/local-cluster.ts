@@ -221,6 +221,24 @@ export class LocalCluster {
     return waitFor(`storage ${n.nodeId}`, () => httpOk(`http://127.0.0.1:${n.adminPort}/readyz`), 20_000, n.proc);
   }
 
+  /**
+   * Starts one more storage node (not registered with the coordinator: `pairdb node add` or AddStorageNode does that);
+   * resolves with its index once it is ready.
+   */
+  async startExtraStorage(nodeId: string): Promise<number> {
+    const node: StorageNodeHandle = {
+      nodeId,
+      port: await freePort(),
+      adminPort: await freePort(),
+      dataDir: join(this.#opts.dataDir, 'storage', nodeId),
+      proc: undefined as never,
+    };
+    node.proc = this.#spawnStorage(node);
+    this.storage.push(node);
+    await this.waitStorageReady(node);
+    return this.storage.length - 1;
+  }
+
   /** Sends `signal` to storage node i (0-based) and waits for it to exit. */
   async killStorage(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const n = this.storage[i]!;
