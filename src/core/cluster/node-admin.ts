@@ -66,7 +66,14 @@ export function migrationPercentage(m: MigrationRecord): number {
   return Math.floor((m.keysMigrated * 10000) / m.totalKeys) / 100;
 }
 
-export function migrationToWire(m: MigrationRecord): pb.MigrationStatus {
+/** estimated_completion = now + elapsed·(total − migrated)/migrated once migrated > 0 (cluster.md §11.4); 0 = unknown. */
+export function estimatedCompletionMs(m: MigrationRecord, nowMs: number): number {
+  if (m.status !== 'in_progress' || m.startedAtMs === null || m.keysMigrated <= 0) return 0;
+  const elapsed = Math.max(0, nowMs - m.startedAtMs);
+  return Math.round(nowMs + (elapsed * Math.max(0, m.totalKeys - m.keysMigrated)) / m.keysMigrated);
+}
+
+export function migrationToWire(m: MigrationRecord, nowMs = Date.now()): pb.MigrationStatus {
   const tasks = m.tasks.length;
   return {
     migration_id: m.migrationId,
@@ -77,7 +84,7 @@ export function migrationToWire(m: MigrationRecord): pb.MigrationStatus {
     phase: PHASE_WIRE[m.phase],
     progress: { keys_migrated: m.keysMigrated, total_keys: m.totalKeys, percentage: migrationPercentage(m) },
     started_at_ms: m.startedAtMs ?? 0,
-    estimated_completion_ms: 0,
+    estimated_completion_ms: estimatedCompletionMs(m, nowMs),
     completed_at_ms: m.completedAtMs ?? 0,
     error_message: m.errorMessage ?? '',
     old_replication_factor: m.oldRf ?? 0,
