@@ -26,10 +26,6 @@ export interface StreamSenderOptions {
   readonly nodeId: string;
   readonly engine: StorageEngine;
   readonly logger: Logger;
-  /** The target's client; tests may wrap it. One per stream, closed when the stream ends. */
-  readonly connect?: (address: string) => StorageClient;
-  readonly ackTimeoutMs?: number;
-  readonly retentionMs?: number;
 }
 
 class OutgoingStream {
@@ -135,7 +131,8 @@ export class StreamSender {
       await this.#count(s);
       s.state = 'STREAM_STREAMING';
       s.updatedMs = Date.now();
-      target = (this.#opts.connect ?? ((a) => new StorageClient(a)))(plan.targetAddress);
+      // One client per stream, closed when the stream ends: targets change from migration to migration.
+      target = new StorageClient(plan.targetAddress);
       await this.#stream(s, target);
       s.state = 'STREAM_COMPLETED';
       log.info({ stream_id: plan.streamId, keys: s.window.keysAcked, bytes: s.window.bytesAcked }, 'stream completed');
@@ -155,7 +152,7 @@ export class StreamSender {
       s.updatedMs = Date.now();
       setTimeout(() => {
         if (this.#streams.get(plan.streamId) === s) this.#streams.delete(plan.streamId);
-      }, this.#opts.retentionMs ?? FINISHED_RETENTION_MS).unref();
+      }, FINISHED_RETENTION_MS).unref();
     }
   }
 
@@ -178,7 +175,7 @@ export class StreamSender {
 
   async #stream(s: OutgoingStream, target: StorageClient): Promise<void> {
     const { plan } = s;
-    const ackTimeout = this.#opts.ackTimeoutMs ?? ACK_TIMEOUT_MS;
+    const ackTimeout = ACK_TIMEOUT_MS;
     const bw = target.openBatchWrite({ requestId: `stream-${plan.streamId}` });
     s.bw = bw;
     const window = s.window;

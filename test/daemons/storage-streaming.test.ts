@@ -98,8 +98,8 @@ async function kill(n: Node, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> 
   await n.proc.exited;
 }
 
-async function restart(n: Node): Promise<Node> {
-  await kill(n);
+async function restart(n: Node, signal: NodeJS.Signals = 'SIGKILL'): Promise<Node> {
+  await kill(n, signal);
   return spawnNode(n.nodeId, n.dataDir, { port: n.port, adminPort: n.adminPort });
 }
 
@@ -215,6 +215,10 @@ describe('storage streaming between two processes', () => {
     // The finished stream's status stays readable, and Stop on it is idempotent (returns the final status).
     const again = await source.client.stopStreaming({ stream_id: 'mig-1/1' }, opts());
     expect(again.state).toBe('STREAM_COMPLETED');
+    const metrics = await (await fetch(`http://127.0.0.1:${source.adminPort}/metrics`)).text();
+    const keysMetric = /^pairdb_storage_stream_keys_total\{node_id="a"\} (\d+)$/m.exec(metrics);
+    expect(Number(keysMetric?.[1])).toBeGreaterThanOrEqual(expected.length);
+    expect(metrics).toMatch(/^pairdb_storage_stream_bytes_total\{node_id="a"\} [1-9]\d*$/m);
   }, 120_000);
 
   it('resume_after streams only the keys after the cursor; keys_streamed counts the earlier ones as delivered', async () => {
@@ -306,7 +310,10 @@ describe('storage streaming between two processes', () => {
     const b = await newTarget();
     await start(b, 'mig-1/6', { batch_size: 10, max_bytes_per_sec: '2048' });
     expect((await source.client.getStreamStatus({ stream_id: 'mig-1/6' }, opts())).stream_id).toBe('mig-1/6');
-    source = await restart(source);
+    // SIGTERM with a stream running: the stream is stopped (its scan closed) and the node still stops cleanly.
+    const proc = source.proc;
+    source = await restart(source, 'SIGTERM');
+    expect(await proc.exited).toBe(0);
     await expect(source.client.getStreamStatus({ stream_id: 'mig-1/6' }, opts())).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND', grpcCode: 5 });
     // The data survived the restart: a new stream of the same id completes.
     const expected = expectedRecords();
