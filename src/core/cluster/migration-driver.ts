@@ -438,10 +438,9 @@ export class MigrationDriver {
     const streamId = `${m.migrationId}/${cur().taskId}`;
     let backoff = RESTART_BACKOFF_MIN_MS;
     let restart = true;
-    // Keys acked before the current stream attempt began (a new attempt counts from its checkpoint).
-    let base = cur().keysStreamed;
+    // A source counts a resumed stream as a whole task: keys up to `resume_after` are already streamed and keys_total
+    // is every match of the spec, so its counters replace ours. Bytes are per attempt and add up.
     let baseBytes = cur().bytesStreamed;
-    let lastTotal = 0;
     while (!signal.aborted) {
       const t = cur();
       const src = this.#d.registry.handle(t.sourceNodeId!);
@@ -454,9 +453,8 @@ export class MigrationDriver {
         if (restart) {
           if (src.down) throw new PairdbError('SERVICE_UNAVAILABLE', `source ${t.sourceNodeId} is down`);
           // A stream left over from an earlier attempt or driver is stopped first, so this one starts from the
-          // stored checkpoint and its counters add to `base` exactly.
+          // stored checkpoint.
           await client.stopStreaming({ stream_id: streamId }, opts()).catch(() => undefined);
-          base = t.keysStreamed;
           baseBytes = t.bytesStreamed;
           const cursor = t.checkpointTenant !== null ? { tenant_id: t.checkpointTenant, key: t.checkpointKey ?? '' } : null;
           await client.startStreaming(
@@ -477,12 +475,12 @@ export class MigrationDriver {
         await sleep(Math.min(this.#d.pollMs ?? 2_000, 1_000), signal);
         if (signal.aborted) break;
         const st = await client.getStreamStatus({ stream_id: streamId }, opts());
-        const streamed = base + Number(st.keys_streamed);
-        lastTotal = base + Number(st.keys_total);
+        // Never below what an earlier attempt reported (progress does not go back within a migration).
+        const streamed = Math.max(cur().keysStreamed, Number(st.keys_streamed));
         const next: MigrationTaskRecord = {
           ...cur(),
           keysStreamed: streamed,
-          keysTotal: Math.max(lastTotal, streamed),
+          keysTotal: Math.max(Number(st.keys_total), streamed),
           bytesStreamed: baseBytes + Number(st.bytes_streamed),
           checkpointTenant: st.checkpoint?.tenant_id ? st.checkpoint.tenant_id : cur().checkpointTenant,
           checkpointKey: st.checkpoint?.tenant_id ? st.checkpoint.key : cur().checkpointKey,
