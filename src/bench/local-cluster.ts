@@ -30,6 +30,13 @@ export interface LocalClusterOptions {
   gatewayArgs?: string[];
   /** Extra flags for every storage node (e.g. `--commitlog-sync periodic`). */
   storageArgs?: string[];
+  /** Extra flags for the coordinator (e.g. `--read-repair sync`); restartCoordinator can replace them. */
+  coordinatorArgs?: string[];
+  /**
+   * The port the coordinator registers a storage node at (default: the node's own), e.g. a test's TcpProxy in
+   * front of it to delay or cut its traffic.
+   */
+  registerPort?: (node: StorageNodeHandle) => number | Promise<number>;
   /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS); default: those `pairdb up` uses. */
   nodeArgs?: string[];
 }
@@ -101,6 +108,8 @@ export class LocalCluster {
       storageEngine: 'lsm',
       gatewayArgs: [],
       storageArgs: [],
+      coordinatorArgs: [],
+      registerPort: (n) => n.port,
       nodeArgs: localClusterNodeFlags(nodes + 2, availableParallelism()),
       ...opts,
     };
@@ -143,7 +152,8 @@ export class LocalCluster {
       const known = new Set(listed.nodes.map((n) => n.node_id));
       for (const n of this.storage) {
         if (known.has(n.nodeId)) continue;
-        await client.addStorageNode({ node_id: n.nodeId, host: '127.0.0.1', port: n.port, virtual_nodes: 150 }, { requestId: '', deadlineMs: Date.now() + 10_000 });
+        const port = await this.#opts.registerPort(n);
+        await client.addStorageNode({ node_id: n.nodeId, host: '127.0.0.1', port, virtual_nodes: 150 }, { requestId: '', deadlineMs: Date.now() + 10_000 });
       }
     } finally {
       client.close();
@@ -183,6 +193,7 @@ export class LocalCluster {
         String(this.#coordinatorAdminPort),
         '--log-level',
         'warn',
+        ...this.#opts.coordinatorArgs,
       ],
       this.logDir,
       this.#opts.nodeArgs,
@@ -199,8 +210,12 @@ export class LocalCluster {
     return this.coordinator.exited;
   }
 
-  /** Starts the coordinator again on the same ports and data dir, and waits until it serves. */
-  async restartCoordinator(): Promise<void> {
+  /**
+   * Starts the coordinator again on the same ports and data dir, and waits until it serves; `coordinatorArgs`
+   * replaces its extra flags from now on.
+   */
+  async restartCoordinator(coordinatorArgs?: string[]): Promise<void> {
+    if (coordinatorArgs) this.#opts.coordinatorArgs = coordinatorArgs;
     this.coordinator = this.#spawnCoordinator();
     const client = new CoordinatorClient(this.coordinatorAddress);
     try {
