@@ -126,4 +126,16 @@ describe('read repair (real processes)', () => {
     expect(await inSync('off-stale')).toBe(false);
     expect(await sent()).toBe(0);
   }, 60_000);
+
+  it('async with a full queue: the repair is dropped and counted as such', async () => {
+    await cluster.killCoordinator('SIGTERM');
+    await cluster.restartCoordinator(['--read-repair-queue', '0']); // async, but no room: every job is dropped
+    await staleOnS2('full-stale', 'new');
+    const staleBefore = await encodedOn(s2(), 'rr', 'full-stale');
+    expect((await read('full-stale')).body.value).toBe('new');
+    const dropped = () => metricValue(`${cluster.coordinatorAdminUrl}/metrics`, 'pairdb_coordinator_read_repairs_total{result="dropped"}');
+    await eventually('the drop counted', async () => (await dropped()) === 1);
+    expect(await sent()).toBe(0);
+    expect(await encodedOn(s2(), 'rr', 'full-stale')).toEqual(staleBefore);
+  }, 60_000);
 });
