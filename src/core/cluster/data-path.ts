@@ -41,6 +41,10 @@ export interface DataPathConfig {
 export interface RepairJob {
   readonly nodeId: string;
   readonly request: pb.WriteRequest;
+  /** A synchronous repair must end before the read's own deadline; a queued one has only `replica-timeout`. */
+  readonly deadlineMs?: number;
+  /** The read's request id, forwarded by a synchronous repair. */
+  readonly requestId?: string;
 }
 
 export type OpName = 'write' | 'read' | 'delete';
@@ -453,7 +457,13 @@ export class DataPath {
     });
   }
 
-  #repair(nodeIds: Iterable<string>, tenantId: string, key: string, result: Reconciled, deadlineMs: number, requestId: string): Promise<void> | undefined {
+  /**
+   * Read repair (cluster.md §7 step 6) of `nodeIds` with the reconciled result, tombstones included. Async mode
+   * queues the jobs; sync mode sends them at once and the returned promise settles when all answered, within the
+   * read's deadline (`readDeadlineMs`; none for late replies, whose repair nobody awaits, so it is queued). Every
+   * repair is counted in pairdb_coordinator_read_repairs_total; failures are not hinted.
+   */
+  #repair(nodeIds: Iterable<string>, tenantId: string, key: string, result: Reconciled, readDeadlineMs: number | undefined, requestId = ''): Promise<void> | undefined {
     const mode = this.#d.config.readRepair;
     if (mode === 'off' || result.versions.length === 0) return undefined;
     const request: pb.WriteRequest = {
@@ -461,27 +471,29 @@ export class DataPath {
       purpose: 'PURPOSE_READ_REPAIR',
       topology_epoch: this.#d.epoch(),
     };
-    if (mode === 'async') {
+    if (mode === 'async' || readDeadlineMs === undefined) {
       for (const nodeId of nodeIds) this.#d.repairs.offer({ nodeId, request });
       return undefined;
     }
+    const deadlineMs = readDeadlineMs - ACK_MARGIN_MS;
     const sends: Promise<unknown>[] = [];
-    for (const nodeId of nodeIds) {
-      const h = this.#d.registry.handle(nodeId);
-      if (!h || h.down) continue;
-      const rpcDeadline = Math.min(Date.now() + this.#d.config.replicaTimeoutMs, deadlineMs - ACK_MARGIN_MS);
-      sends.push(h.client.write(request, { requestId, deadlineMs: rpcDeadline }).catch(() => undefined));
-    }
+    for (const nodeId of nodeIds) sends.push(this.#d.repairs.sendNow({ nodeId, request, deadlineMs, requestId }));
     return Promise.all(sends).then(() => undefined);
   }
 
-  /** Sends one queued read-repair job (the queue's worker calls this). */
+  /** Sends one read-repair job (the queue's workers, and sync mode, call this). */
   sendRepair(job: RepairJob): Promise<void> {
     const h = this.#d.registry.handle(job.nodeId);
-    if (!h || h.down) return Promise.reject(new PairdbError('SERVICE_UNAVAILABLE', `${job.nodeId} is down`));
-    return h.client
-      .write(job.request, { requestId: '', deadlineMs: Date.now() + this.#d.config.replicaTimeoutMs })
-      .then(() => undefined);
+    if (!h || h.down) return Promise.reject(new PairdbError('SERVICE_UNAVAILABLE', `read repair: ${job.nodeId} is down`));
+    const deadlineMs = Math.min(Date.now() + this.#d.config.replicaTimeoutMs, job.deadlineMs ?? Infinity);
+    return h.client.write(job.request, { requestId: job.requestId ?? '', deadlineMs }).then(
+      () => undefined,
+      (err: unknown) => {
+        const e = toPairdbError(err);
+        this.#d.logger.debug({ node: job.nodeId, code: e.code }, 'read repair failed');
+        throw new PairdbError(e.code, `read repair of ${job.nodeId}: ${e.message}`, { cause: err });
+      },
+    );
   }
 
   // ---------------------------------------------------------------- WriteKeyValue
@@ -642,7 +654,7 @@ export class DataPath {
     let result: Reconciled | undefined;
     const late = (reply: ReplicaReply): void => {
       // Late replies only feed repair (§7 step 6).
-      if (result && needsRepair(reply.versions, result.versions)) void this.#repair([reply.nodeId], tenant.tenantId, req.key, result, deadline, requestId);
+      if (result && needsRepair(reply.versions, result.versions)) void this.#repair([reply.nodeId], tenant.tenantId, req.key, result, undefined);
     };
     const round = await this.#readRound(tenant.tenantId, req.key, placement.readSet, placement.readNeed, deadline, requestId, undefined, late);
     result = reconcile(round.replies, tenant.conflictResolution);
