@@ -338,11 +338,10 @@ export class MigrationDriver {
   }
 
   #taskRecord(t: PlannedTask, taskId: number, now: number): MigrationTaskRecord {
-    // A repair task keeps its sources in the ranges' companion list: source_node_id holds them comma-joined.
     return {
       taskId,
       kind: t.kind,
-      sourceNodeId: t.kind === 'repair' ? (t.sources ?? []).join(',') : t.source,
+      sourceNodeId: t.source,
       targetNodeId: t.target,
       ranges: rangesToJson(t.ranges),
       tenantIds: t.tenantIds,
@@ -526,7 +525,9 @@ export class MigrationDriver {
     signal: AbortSignal,
   ): Promise<void> {
     const t = cur();
-    const sources = (t.sourceNodeId ?? '').split(',').filter((x) => x.length > 0);
+    // A repair task's ranges may join segments with different old replica lists: read every node of ring_old. A node
+    // that never held a range adds nothing, and any older copy it holds merges harmlessly (Reduce keeps the maximal set).
+    const sources = [...this.#d.registry.ring.nodeIds];
     const ranges = rangesFromJson(t.ranges).map(([s, e]) => ({ start: s.toString(), end: e.toString() }));
     const opts = () => ({ requestId: `${m.migrationId}/${t.taskId}`, deadlineMs: Date.now() + 60_000 });
     let backoff = RESTART_BACKOFF_MIN_MS;
