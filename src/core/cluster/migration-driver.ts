@@ -178,7 +178,7 @@ export class MigrationDriver {
     if (!this.#owned.has(m.migrationId) && m.status === 'in_progress') {
       // A migration another run of this coordinator was driving: take it over (§11.3 resume).
       const next = { ...m, driverGeneration: m.driverGeneration + 1, updatedAtMs: this.#now() };
-      if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase }))) return;
+      if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }))) return;
       this.#d.logger.info({ migration: m.migrationId, phase: m.phase, generation: next.driverGeneration }, 'resuming migration');
       m = next;
     }
@@ -255,7 +255,7 @@ export class MigrationDriver {
       migrations: [next],
       nodes: extra.nodes,
       tenants: extra.tenants,
-      expect: [{ migrationId: m.migrationId, driverGeneration: m.driverGeneration, phase: m.phase }],
+      expect: [{ migrationId: m.migrationId, driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }],
     });
     if (epoch < 0) throw new LostOwnership();
     await this.#d.reload();
@@ -277,7 +277,7 @@ export class MigrationDriver {
       this.#d.logger.warn({ migration: m.migrationId, reason: msg }, 'migration failed validation at start');
       await this.#d.store.commitTopologyChange({
         migrations: [{ ...m, status: 'failed', errorMessage: msg, updatedAtMs: now, completedAtMs: now }],
-        expect: [{ migrationId: m.migrationId, driverGeneration: m.driverGeneration, phase: m.phase }],
+        expect: [{ migrationId: m.migrationId, driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }],
       });
       await this.#d.reload();
       return undefined;
@@ -374,7 +374,7 @@ export class MigrationDriver {
         totalKeys: list.reduce((n, t) => n + Math.max(t.keysTotal, t.keysStreamed), 0),
         updatedAtMs: this.#now(),
       };
-      if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase }))) throw new LostOwnership();
+      if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }))) throw new LostOwnership();
       m = next;
     };
     const update = (t: MigrationTaskRecord): void => {
@@ -678,7 +678,7 @@ export class MigrationDriver {
           { requestId: '', deadlineMs: Date.now() + STREAM_RPC_MS },
         );
       }
-      await this.#d.store.updateMigration({ ...m, cleanedUpAtMs: now, updatedAtMs: now }, { driverGeneration: m.driverGeneration, phase: m.phase });
+      await this.#d.store.updateMigration({ ...m, cleanedUpAtMs: now, updatedAtMs: now }, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status });
       this.#d.logger.info({ migration: m.migrationId, nodes: m.cleanup.map((c) => c.nodeId) }, 'migration cleanup done');
     }
   }

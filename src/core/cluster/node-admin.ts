@@ -219,11 +219,13 @@ export class NodeAdmin {
       const addition = queued.find((m) => m.type === 'node_addition');
       const now = this.#nowMs();
       if (addition) {
-        if (addition.status === 'pending') {
-          await this.#d.store.commitTopologyChange({ migrations: [{ ...addition, status: 'cancelled', completedAtMs: now, updatedAtMs: now }] });
-        } else {
-          this.onCancel?.(addition.migrationId);
-        }
+        // A pending addition is cancelled in place unless the driver started it meanwhile; a running one is rolled
+        // back by the driver.
+        const guard = { migrationId: addition.migrationId, driverGeneration: addition.driverGeneration, phase: addition.phase, status: addition.status };
+        const cancelledInPlace =
+          addition.status === 'pending' &&
+          (await this.#d.store.commitTopologyChange({ migrations: [{ ...addition, status: 'cancelled', completedAtMs: now, updatedAtMs: now }], expect: [guard] })) >= 0;
+        if (!cancelledInPlace) this.onCancel?.(addition.migrationId);
         this.#d.logger.info({ node: req.node_id, migration: addition.migrationId }, 'storage node addition cancelled');
         return { node_id: req.node_id, migration_id: addition.migrationId, message: 'node addition cancelled', estimated_completion_ms: 0 };
       }

@@ -7,7 +7,7 @@ import type {
   ListPage,
   MetadataStore,
   MigrationRecord,
-  MigrationPhaseName,
+  MigrationGuard,
   MigrationTaskRecord,
   StorageNodeRecord,
   TenantRecord,
@@ -536,7 +536,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
     return this.#mutate((s) => {
       for (const e of change.expect ?? []) {
         const cur = s.migrations.get(e.migrationId);
-        if (!cur || cur.driverGeneration !== e.driverGeneration || cur.phase !== e.phase) return -1;
+        if (!cur || cur.driverGeneration !== e.driverGeneration || cur.phase !== e.phase || cur.status !== e.status) return -1;
       }
       for (const t of change.tenants ?? []) {
         checkTenant(t);
@@ -557,10 +557,10 @@ export class EmbeddedMetadataStore implements MetadataStore {
     });
   }
 
-  updateMigration(m: MigrationRecord, expect: { readonly driverGeneration: number; readonly phase: MigrationPhaseName }): Promise<boolean> {
+  updateMigration(m: MigrationRecord, expect: MigrationGuard): Promise<boolean> {
     return this.#mutate((s) => {
       const cur = s.migrations.get(m.migrationId);
-      if (!cur || cur.driverGeneration !== expect.driverGeneration || cur.phase !== expect.phase) return false;
+      if (!cur || cur.driverGeneration !== expect.driverGeneration || cur.phase !== expect.phase || cur.status !== expect.status) return false;
       checkMigration(m);
       s.migrations.set(m.migrationId, m);
       return true;

@@ -87,6 +87,13 @@ export interface TopologyRecord {
   readonly updatedAtMs: number;
 }
 
+/** What a migration must still be for a guarded write to apply (cluster.md §11.3 `WHERE driver_generation = … AND phase = …`). */
+export interface MigrationGuard {
+  readonly driverGeneration: number;
+  readonly phase: MigrationPhaseName;
+  readonly status: MigrationStatusName;
+}
+
 /** A membership change written in one step together with `epoch + 1` (cluster.md §4). */
 export interface TopologyChange {
   readonly nodes?: readonly StorageNodeRecord[];
@@ -97,7 +104,7 @@ export interface TopologyChange {
    * Guard of a migration driver (cluster.md §11.3): every listed migration must still have this driver_generation and
    * phase, else nothing is written and the commit resolves -1 (the driver lost ownership).
    */
-  readonly expect?: ReadonlyArray<{ readonly migrationId: string; readonly driverGeneration: number; readonly phase: MigrationPhaseName }>;
+  readonly expect?: ReadonlyArray<MigrationGuard & { readonly migrationId: string }>;
 }
 
 export interface ListPage<T> {
@@ -138,7 +145,7 @@ export interface MetadataStore {
    * Saves a migration's progress (counters, tasks, checkpoints) without an epoch change, if its driver_generation and
    * phase are still the expected ones; resolves false when not (the driver lost ownership, cluster.md §11.3).
    */
-  updateMigration(m: MigrationRecord, expect: { readonly driverGeneration: number; readonly phase: MigrationPhaseName }): Promise<boolean>;
+  updateMigration(m: MigrationRecord, expect: MigrationGuard): Promise<boolean>;
 
   /** The coordinator's persisted hlc_floor (0 when never saved). */
   getHlcFloor(coordinatorId: string): Promise<number>;
