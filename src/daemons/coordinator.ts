@@ -88,6 +88,7 @@ class CoordinatorMetrics {
   readonly repairs: Counter<'result'>;
   readonly hints: Record<'written' | 'replayed' | 'expired', Counter<'node'>>;
   readonly ready: Gauge;
+  readonly migrationKeys: Counter<'type'>;
 
   constructor(
     nodeId: string,
@@ -108,6 +109,12 @@ class CoordinatorMetrics {
       help: 'Client operation latency',
       labelNames: ['op', 'consistency'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.migrationKeys = new Counter({
+      name: 'pairdb_coordinator_migration_keys_total',
+      help: 'Keys acknowledged by migration targets (stream tasks) or compared (repair tasks)',
+      labelNames: ['type'],
       registers,
     });
     this.repairs = new Counter({ name: 'pairdb_coordinator_read_repairs_total', help: 'Read repairs', labelNames: ['result'], registers });
@@ -344,6 +351,7 @@ export class CoordinatorDaemon implements Daemon {
       timeoutMs: cfg.migrationTimeoutMs,
       cleanupGraceMs: cfg.migrationCleanupGraceMs,
       pollMs: cfg.migrationPollMs,
+      onKeysMigrated: (type, n) => metrics.migrationKeys.inc({ type }, n),
     });
     this.#migrations = driver;
     nodes.onQueued = () => driver.kick();

@@ -48,6 +48,8 @@ export interface MigrationDriverDeps {
   readonly cleanupGraceMs?: number;
   /** Records per stream batch (0 = the source's default). */
   readonly streamBatchSize?: number;
+  /** Metrics hook: `n` more keys migrated (coordinator_migration_keys_total{type}). */
+  readonly onKeysMigrated?: (type: MigrationType, n: number) => void;
 }
 
 const STREAM_RPC_MS = 5_000;
@@ -375,6 +377,7 @@ export class MigrationDriver {
         updatedAtMs: this.#now(),
       };
       if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }))) throw new LostOwnership();
+      if (next.keysMigrated > m.keysMigrated) this.#d.onKeysMigrated?.(m.type, next.keysMigrated - m.keysMigrated);
       m = next;
     };
     const update = (t: MigrationTaskRecord): void => {

@@ -135,3 +135,22 @@ describe('MultiQuorum', () => {
     expect(q.state).toBe('pending');
   });
 });
+
+describe('replicaFreeRanges (cleanup after grace, §11.5)', () => {
+  it('keeps only the parts of the ranges the node no longer replicates', async () => {
+    const { replicaFreeRanges } = await import('../../../src/core/cluster/migration-plan.js');
+    const whole: [bigint, bigint] = [0n, 0n];
+    const free = replicaFreeRanges(ringNew, 's3', [whole], [2]);
+    expect(free.length).toBeGreaterThan(0);
+    for (let i = 0; i < 3000; i++) {
+      const pos = keyPosition('acme', `k${i}`);
+      const inFree = free.some(([s, e]) => (s < e ? pos >= s && pos < e : pos >= s || pos < e));
+      expect(inFree).toBe(!ringNew.preferenceListAt(pos, 2).includes('s3'));
+    }
+    // A node that replicates everything (RF = ring size) has nothing to drop.
+    expect(replicaFreeRanges(ringOld, 's1', [whole], [3])).toEqual([]);
+    // Wrapping input ranges are clipped like any other.
+    const wrap: [bigint, bigint] = [(1n << 64n) - 1000n, 1000n];
+    for (const [s, e] of replicaFreeRanges(ringNew, 's3', [wrap], [2])) expect(s >= (1n << 64n) - 1000n || e <= 1000n).toBe(true);
+  });
+});
