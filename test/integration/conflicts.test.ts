@@ -73,4 +73,22 @@ describe('conflicts and idempotency (real processes)', () => {
     const lww = await api('GET', '/v1/key-value?tenant_id=lww&key=cart&consistency=all');
     expect(lww.body.siblings).toBeUndefined();
   }, 60_000);
+  it('a client write that would make a 65th sibling is SIBLING_LIMIT_EXCEEDED; a write with the read context resolves all 64', async () => {
+    expect((await api('POST', '/v1/tenants', { tenant_id: 'cap', replication_factor: 3, conflict_resolution: 'siblings' })).status).toBe(201);
+    // One at a time with context {}: each is concurrent with all the others (the coordinator serializes siblings-mode
+    // writes of one key anyway).
+    for (let i = 0; i < 64; i++) {
+      const r = await api('POST', '/v1/key-value', { tenant_id: 'cap', key: 'k', value: `s${i}`, consistency: 'all', vector_clock: {} });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+    }
+    const over = await api('POST', '/v1/key-value', { tenant_id: 'cap', key: 'k', value: 's64', consistency: 'all', vector_clock: {} });
+    expect(over.status).toBe(409);
+    expect(over.body.error_code).toBe('SIBLING_LIMIT_EXCEEDED');
+    const read = await api('GET', '/v1/key-value?tenant_id=cap&key=k&consistency=all');
+    expect(read.body.siblings).toHaveLength(64);
+    // A write with the read's context resolves them all into one version.
+    const resolved = await api('POST', '/v1/key-value', { tenant_id: 'cap', key: 'k', value: 'merged', consistency: 'all', vector_clock: read.body.vector_clock });
+    expect(resolved.status).toBe(200);
+    for (const set of await replicaSets('cap', 'k')) expect(set).toHaveLength(1);
+  }, 120_000);
 });
