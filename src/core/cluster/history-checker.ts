@@ -30,6 +30,8 @@ export interface HistoryOp {
   readonly value?: string | null;
   /** A delete answered KEY_NOT_FOUND (false): nothing was written, but the key was absent at that level then. */
   readonly found?: boolean;
+  /** A delete answered KEY_NOT_FOUND on a retry after an attempt whose outcome was unknown: that attempt may have written. */
+  readonly mayHaveWritten?: boolean;
   /** Wall-clock ms of the first attempt's start and the last attempt's end (retries included). */
   readonly start: number;
   readonly end: number;
@@ -92,7 +94,7 @@ function isAckedBarrier(op: HistoryOp): boolean {
 
 /** A delete that may have written a tombstone. */
 function mayHaveDeleted(op: HistoryOp): boolean {
-  return op.op === 'delete' && op.result !== 'fail' && !(op.result === 'ok' && op.found === false);
+  return op.op === 'delete' && op.result !== 'fail' && (op.found !== false || op.mayHaveWritten === true);
 }
 
 /** Reads whose answer the checker judges: successful gets, and deletes answered "not found" (a quorum read too). */
