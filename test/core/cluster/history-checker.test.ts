@@ -77,6 +77,10 @@ describe('checkHistory', () => {
     // The delete's "not found" after an acked put is itself a stale read.
     const r = checkHistory([put('a', 'c1:1', 0, 10), del('a', 11, 20, 'ok', false), final('a', 'c1:1')]);
     expect(r.violations.map((v) => v.kind)).toEqual(['stale-read']);
+    // Answered "not found" on a retry after an unknown attempt: that attempt may have written the tombstone.
+    const retried = { ...del('a', 11, 20, 'ok', false), mayHaveWritten: true };
+    expect(checkHistory([put('a', 'c1:1', 0, 10), retried, get('a', null, 21, 22), final('a', null)]).violations).toEqual([]);
+    expect(checkHistory([put('a', 'c1:1', 0, 10), del('a', 11, 20, 'ok', false), get('a', null, 21, 22)]).staleReads).toBe(2);
   });
 
   it('finds a stale read: a read started after an acked write returns the previous value', () => {
