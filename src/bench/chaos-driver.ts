@@ -31,6 +31,8 @@ export interface ChaosOptions {
   seed: number;
   keysPerClient: number;
   sharedKeys: number;
+  /** Consistency level of workload reads and writes (default quorum; `one` shows the checker catching stale reads). */
+  level?: 'one' | 'quorum' | 'all';
   /** Attempts per operation (1 = no retries). */
   maxAttempts?: number;
   /** How long to wait for digests to agree from hints alone before running a repair. */
@@ -70,6 +72,8 @@ export interface ChaosResult {
   kills: KillEvent[];
   convergence: ConvergenceResult;
   report: HistoryReport;
+  /** Workload operations started while a node was down (from its kill until the coordinator routed to it again). */
+  opsDuringOutages: number;
   /** Non-ok answers by `op status error_code` (every attempt, retried or not). */
   errors: Record<string, number>;
   /** Reasons the run fails the issue's bar; empty = passed. */
@@ -140,6 +144,7 @@ interface ClientContext {
   readonly allKeys: readonly string[];
   readonly sharedKeys: readonly string[];
   readonly maxAttempts: number;
+  readonly level: string;
   readonly history: HistoryOp[];
   readonly errors: Record<string, number>;
   seq: number;
@@ -148,7 +153,7 @@ interface ClientContext {
 const kvPath = (key: string, level: string) => `/v1/key-value?tenant_id=${TENANT}&key=${encodeURIComponent(key)}&consistency=${level}`;
 
 /** One logical operation with its retries; appends its history entry. */
-async function runOp(c: ClientContext, op: HistoryOp['op'], key: string, level = 'quorum', final = false): Promise<void> {
+async function runOp(c: ClientContext, op: HistoryOp['op'], key: string, level = c.level, final = false): Promise<void> {
   const value = op === 'put' ? `${c.name}:${++c.seq}` : undefined;
   const idempotencyKey = `${c.name}-${c.seq}-${key}`;
   const start = Date.now();
@@ -302,6 +307,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const pools: Pool[] = [];
   try {
     await cluster.start();
+    log(`chaos: cluster ready after ${Date.now() - startedAt.getTime()} ms`);
     const admin = new Pool(cluster.gatewayUrl, { connections: 1 });
     pools.push(admin);
     const created = await send(admin, 'POST', '/v1/tenants', {
@@ -321,7 +327,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const clients: ClientContext[] = names.map((name, i) => {
       const pool = new Pool(cluster.gatewayUrl, { connections: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
       pools.push(pool);
-      return { name, pool, rnd: prng(o.seed * 7919 + i + 1), ownKeys: ownKeys.get(name)!, allKeys, sharedKeys, maxAttempts: o.maxAttempts ?? 3, history, errors, seq: 0 };
+      return { name, pool, rnd: prng(o.seed * 7919 + i + 1), ownKeys: ownKeys.get(name)!, allKeys, sharedKeys, maxAttempts: o.maxAttempts ?? 3, level: o.level ?? 'quorum', history, errors, seq: 0 };
     });
 
     log(`chaos: ${o.clients} clients, ${o.durationMs / 1000} s, a SIGKILL every ${o.killEveryMs / 1000} s (down ${o.downMs / 1000} s), seed ${o.seed}`);
@@ -337,21 +343,26 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const lastRestartAtMs = kills.length ? kills[kills.length - 1]!.restartedAtMs : null;
     const convergence = await measureConvergence(cluster, Math.max(workloadEnd, lastRestartAtMs ?? 0), lastRestartAtMs, o.convergenceTimeoutMs ?? 60_000, log);
 
+    log(`chaos: convergence measured ${Date.now() - workloadEnd} ms after the workload`);
     const finalReader: ClientContext = { ...clients[0]!, name: 'final', history, errors, maxAttempts: 3 };
     for (let i = 0; i < allKeys.length; i += 16) {
       await Promise.all(allKeys.slice(i, i + 16).map((k) => runOp(finalReader, 'get', k, 'all', true)));
     }
+    log(`chaos: final reads done ${Date.now() - workloadEnd} ms after the workload`);
     const report = checkHistory(history);
     const failures: string[] = [];
     if (report.violations.length > 0) failures.push(`${report.violations.length} history violations`);
     if (report.okPercent < MIN_OK_PERCENT) failures.push(`ok ${report.okPercent.toFixed(2)} % < ${MIN_OK_PERCENT} %`);
     if (convergence.digestsEqualMs === null) failures.push('replicas did not converge from hints alone');
     else if (convergence.digestsEqualMs > CONVERGENCE_LIMIT_MS) failures.push(`convergence took ${convergence.digestsEqualMs} ms > ${CONVERGENCE_LIMIT_MS} ms`);
+    const opsDuringOutages = history.filter((op) => !op.final && kills.some((k) => op.start >= k.killedAtMs && op.start < k.routedAtMs)).length;
     const { log: _log, ...options } = o;
-    return { options, startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt.getTime(), kills, convergence, report, errors, failures };
+    return { options, startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt.getTime(), kills, convergence, report, opsDuringOutages, errors, failures };
   } finally {
     await Promise.all(pools.map((p) => p.close().catch(() => {})));
+    const stopping = Date.now();
     await cluster.stop();
+    log(`chaos: cluster stopped in ${Date.now() - stopping} ms`);
     if (!o.keepData) rmSync(dataDir, { recursive: true, force: true });
   }
 }

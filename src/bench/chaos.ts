@@ -21,6 +21,7 @@ const { values } = parseArgs({
     keys: { type: 'string', default: '50' },
     'shared-keys': { type: 'string', default: '8' },
     attempts: { type: 'string', default: '3' },
+    level: { type: 'string', default: 'quorum' },
     keep: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -30,6 +31,11 @@ function positiveInt(name: string, text: string, min = 1): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${text}"`);
   return n;
+}
+
+function consistencyLevel(text: string): 'one' | 'quorum' | 'all' {
+  if (text !== 'one' && text !== 'quorum' && text !== 'all') throw new Error(`--level must be one, quorum or all, got "${text}"`);
+  return text;
 }
 
 const ms = (n: number | null) => (n === null ? '—' : `${(n / 1000).toFixed(1)} s`);
@@ -43,6 +49,7 @@ function summary(r: ChaosResult): string {
     ['failed (not_applied)', String(rep.failed)],
     ['unknown outcome', String(rep.unknown)],
     ['kills', `${r.kills.length} (${r.kills.map((k) => k.node).join(' ')})`],
+    ['ops while a node was down', String(r.opsDuringOutages)],
     ['lost acked writes', String(rep.lostAckedWrites)],
     ['stale reads', String(rep.staleReads)],
     ['other violations', String(rep.violations.length - rep.staleReads - rep.violations.filter((v) => v.kind === 'lost-write').length)],
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
     keysPerClient: positiveInt('keys', values.keys!),
     sharedKeys: positiveInt('shared-keys', values['shared-keys']!, 0),
     maxAttempts: positiveInt('attempts', values.attempts!),
+    level: consistencyLevel(values.level!),
     keepData: values.keep,
     log: (line) => process.stderr.write(`${line}\n`),
   });
