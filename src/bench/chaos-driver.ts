@@ -76,6 +76,8 @@ export interface ChaosResult {
   opsDuringOutages: number;
   /** Non-ok answers by `op status error_code` (every attempt, retried or not). */
   errors: Record<string, number>;
+  /** The first few messages (with outcome) of each kind of non-ok answer. */
+  errorSamples: Record<string, string[]>;
   /** Reasons the run fails the issue's bar; empty = passed. */
   failures: string[];
 }
@@ -116,24 +118,25 @@ async function send(pool: Pool, method: 'GET' | 'POST' | 'DELETE', path: string,
   return { status: res.statusCode, body: text ? JSON.parse(text) : undefined, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : 0 };
 }
 
-type AttemptOutcome = { kind: 'ok'; answer: Answer } | { kind: 'retry' | 'final'; result: HistoryResult; label: string; retryAfterMs: number };
+type AttemptOutcome = { kind: 'ok'; answer: Answer } | { kind: 'retry' | 'final'; result: HistoryResult; label: string; sample: string; retryAfterMs: number };
 
 /** Classifies one answer (or a lost connection, `answer` undefined) of a put/delete (`mutation`) or a get. */
 function classify(op: HistoryOp['op'], answer: Answer | undefined, error: unknown): AttemptOutcome {
   if (!answer) {
     const code = (error as { code?: string }).code ?? 'ERR';
-    return { kind: 'retry', result: op === 'get' ? 'fail' : 'unknown', label: `${op} ${code}`, retryAfterMs: 0 };
+    return { kind: 'retry', result: op === 'get' ? 'fail' : 'unknown', label: `${op} ${code}`, sample: String(error), retryAfterMs: 0 };
   }
   const { status, body } = answer;
   if (status === 200 || (status === 404 && body?.error_code === 'KEY_NOT_FOUND' && op !== 'put')) return { kind: 'ok', answer };
   const label = `${op} ${status} ${body?.error_code ?? ''}`.trim();
+  const sample = `${(body as { message?: string } | undefined)?.message ?? ''} (outcome ${body?.outcome ?? '-'})`;
   if (status >= 500) {
     const result: HistoryResult = op === 'get' || body?.outcome === 'not_applied' ? 'fail' : 'unknown';
-    return { kind: 'retry', result, label, retryAfterMs: answer.retryAfterMs };
+    return { kind: 'retry', result, label, sample, retryAfterMs: answer.retryAfterMs };
   }
   // The original attempt is still running: its outcome is open, a later attempt may replay it.
-  if (status === 409 && body?.error_code === 'IDEMPOTENCY_KEY_IN_USE') return { kind: 'retry', result: 'unknown', label, retryAfterMs: answer.retryAfterMs };
-  return { kind: 'final', result: 'fail', label, retryAfterMs: 0 }; // other 4xx: no side effects (http-api.md §1.5)
+  if (status === 409 && body?.error_code === 'IDEMPOTENCY_KEY_IN_USE') return { kind: 'retry', result: 'unknown', label, sample, retryAfterMs: answer.retryAfterMs };
+  return { kind: 'final', result: 'fail', label, sample, retryAfterMs: 0 }; // other 4xx: no side effects (http-api.md §1.5)
 }
 
 interface ClientContext {
@@ -147,6 +150,7 @@ interface ClientContext {
   readonly level: string;
   readonly history: HistoryOp[];
   readonly errors: Record<string, number>;
+  readonly errorSamples: Record<string, string[]>;
   seq: number;
 }
 
@@ -171,6 +175,8 @@ async function runOp(c: ClientContext, op: HistoryOp['op'], key: string, level =
     last = classify(op, answer, error);
     if (last.kind === 'ok') break;
     c.errors[last.label] = (c.errors[last.label] ?? 0) + 1;
+    const samples = (c.errorSamples[last.label] ??= []);
+    if (samples.length < 3) samples.push(`${new Date().toISOString()} ${last.sample}`);
     if (last.result === 'unknown') sawUnknown = true;
     if (last.kind === 'final') break;
     if (attempt < c.maxAttempts) await sleep(Math.min(1000, last.retryAfterMs || 250 * attempt));
@@ -324,10 +330,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const allKeys = [...[...ownKeys.values()].flat(), ...sharedKeys];
     const history: HistoryOp[] = [];
     const errors: Record<string, number> = {};
+    const errorSamples: Record<string, string[]> = {};
     const clients: ClientContext[] = names.map((name, i) => {
       const pool = new Pool(cluster.gatewayUrl, { connections: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
       pools.push(pool);
-      return { name, pool, rnd: prng(o.seed * 7919 + i + 1), ownKeys: ownKeys.get(name)!, allKeys, sharedKeys, maxAttempts: o.maxAttempts ?? 3, level: o.level ?? 'quorum', history, errors, seq: 0 };
+      return { name, pool, rnd: prng(o.seed * 7919 + i + 1), ownKeys: ownKeys.get(name)!, allKeys, sharedKeys, maxAttempts: o.maxAttempts ?? 3, level: o.level ?? 'quorum', history, errors, errorSamples, seq: 0 };
     });
 
     log(`chaos: ${o.clients} clients, ${o.durationMs / 1000} s, a SIGKILL every ${o.killEveryMs / 1000} s (down ${o.downMs / 1000} s), seed ${o.seed}`);
@@ -357,7 +364,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     else if (convergence.digestsEqualMs > CONVERGENCE_LIMIT_MS) failures.push(`convergence took ${convergence.digestsEqualMs} ms > ${CONVERGENCE_LIMIT_MS} ms`);
     const opsDuringOutages = history.filter((op) => !op.final && kills.some((k) => op.start >= k.killedAtMs && op.start < k.routedAtMs)).length;
     const { log: _log, ...options } = o;
-    return { options, startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt.getTime(), kills, convergence, report, opsDuringOutages, errors, failures };
+    return { options, startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt.getTime(), kills, convergence, report, opsDuringOutages, errors, errorSamples, failures };
   } finally {
     await Promise.all(pools.map((p) => p.close().catch(() => {})));
     const stopping = Date.now();

@@ -64,6 +64,7 @@ function summary(r: ChaosResult): string {
     lines.push(`${op.padEnd(8)}${String(l.count).padStart(8)}${`${l.p50Ms} ms`.padStart(10)}${`${l.p90Ms} ms`.padStart(10)}${`${l.p99Ms} ms`.padStart(10)}${`${l.maxMs} ms`.padStart(10)}`);
   }
   if (Object.keys(r.errors).length) lines.push('', `errors by answer: ${JSON.stringify(r.errors)}`);
+  for (const [label, samples] of Object.entries(r.errorSamples)) for (const s of samples) lines.push(`  ${label}: ${s}`);
   for (const v of rep.violations.slice(0, 20)) lines.push(`violation ${v.kind} ${v.key}: ${v.detail}`);
   lines.push('', r.failures.length ? `FAILED: ${r.failures.join('; ')}` : 'PASSED', '');
   return lines.join('\n');
