@@ -61,6 +61,8 @@ export interface ConvergenceResult {
   digestsEqualMs: number | null;
   /** The same, counted from the last restart (what the issue bounds at 15 s). */
   digestsEqualSinceLastRestartMs: number | null;
+  /** Keys (tombstones included) in each replica's digest when last measured. */
+  keysPerReplica?: number[];
   /** Only when hints alone did not converge. */
   repair?: { state: string; durationMs: number; digestsEqual: boolean };
 }
@@ -256,17 +258,24 @@ async function hintsPending(cluster: LocalCluster): Promise<number> {
   return n;
 }
 
-/** Each replica's whole-ring digest root for the tenant (RF 3 on 3 nodes: every node holds every key). */
-async function digestRoots(storage: readonly StorageClient[]): Promise<string[]> {
+interface ReplicaDigest {
+  root: string;
+  keys: number;
+}
+
+/** Each replica's whole-ring digest for the tenant (RF 3 on 3 nodes: every node holds every key). */
+async function replicaDigests(storage: readonly StorageClient[]): Promise<ReplicaDigest[]> {
   return Promise.all(
     storage.map(async (s) => {
       for await (const r of s.rangeDigest({ specs: [{ range: { start: '0', end: '0' }, tenant_ids: [TENANT] }], depth: 4 }, { requestId: 'chaos', deadlineMs: Date.now() + 30_000 })) {
-        return Buffer.from(r.root).toString('hex');
+        return { root: Buffer.from(r.root).toString('hex'), keys: Number(r.key_count) };
       }
       throw new Error(`RangeDigest of ${s.address}: no result`);
     }),
   );
 }
+
+const allEqual = (d: readonly ReplicaDigest[]) => new Set(d.map((x) => x.root)).size === 1;
 
 async function measureConvergence(cluster: LocalCluster, quietAtMs: number, lastRestartAtMs: number | null, timeoutMs: number, log: (l: string) => void): Promise<ConvergenceResult> {
   const storage = cluster.storage.map((n) => new StorageClient(`127.0.0.1:${n.port}`));
@@ -277,8 +286,9 @@ async function measureConvergence(cluster: LocalCluster, quietAtMs: number, last
       const now = Date.now();
       if (result.hintsDrainedMs === null && (await hintsPending(cluster).catch(() => -1)) === 0) result.hintsDrainedMs = now - quietAtMs;
       if (result.digestsEqualMs === null) {
-        const roots = await digestRoots(storage).catch(() => undefined);
-        if (roots && new Set(roots).size === 1) {
+        const digests = await replicaDigests(storage).catch(() => undefined);
+        if (digests && allEqual(digests)) {
+          result.keysPerReplica = digests.map((d) => d.keys);
           result.digestsEqualMs = now - quietAtMs;
           result.digestsEqualSinceLastRestartMs = lastRestartAtMs === null ? null : now - lastRestartAtMs;
         }
@@ -295,8 +305,9 @@ async function measureConvergence(cluster: LocalCluster, quietAtMs: number, last
       } finally {
         coord.close();
       }
-      const roots = await digestRoots(storage);
-      result.repair = { state, durationMs: Date.now() - t0, digestsEqual: new Set(roots).size === 1 };
+      const digests = await replicaDigests(storage);
+      result.keysPerReplica = digests.map((d) => d.keys);
+      result.repair = { state, durationMs: Date.now() - t0, digestsEqual: allEqual(digests) };
     }
   } finally {
     for (const s of storage) s.close();

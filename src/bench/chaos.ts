@@ -55,6 +55,7 @@ function summary(r: ChaosResult): string {
     ['other violations', String(rep.violations.length - rep.staleReads - rep.violations.filter((v) => v.kind === 'lost-write').length)],
     ['hints drained after', ms(c.hintsDrainedMs)],
     ['digests equal after', `${ms(c.digestsEqualMs)} (${ms(c.digestsEqualSinceLastRestartMs)} since the last restart)`],
+    ['keys per replica', (c.keysPerReplica ?? []).join(' ')],
   ];
   if (c.repair) rows.push(['repair', `${c.repair.state} in ${ms(c.repair.durationMs)}, digests equal: ${c.repair.digestsEqual}`]);
   const width = Math.max(...rows.map(([k]) => k.length));

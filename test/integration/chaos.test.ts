@@ -34,6 +34,9 @@ describe('chaos run (real processes)', () => {
     expect(r.convergence.digestsEqualMs, context).not.toBeNull();
     expect(r.convergence.digestsEqualMs!, context).toBeLessThanOrEqual(15_000);
     expect(r.convergence.repair).toBeUndefined();
+    // The digests compared real data: every replica holds the keys the workload wrote.
+    expect(r.convergence.keysPerReplica, context).toHaveLength(3);
+    for (const n of r.convergence.keysPerReplica!) expect(n).toBeGreaterThan(4 * 30 * 0.9);
     expect(r.failures).toEqual([]);
   }, 120_000);
 });
