@@ -280,13 +280,19 @@ const allEqual = (d: readonly ReplicaDigest[]) => new Set(d.map((x) => x.root)).
 async function measureConvergence(cluster: LocalCluster, quietAtMs: number, lastRestartAtMs: number | null, timeoutMs: number, log: (l: string) => void): Promise<ConvergenceResult> {
   const storage = cluster.storage.map((n) => new StorageClient(`127.0.0.1:${n.port}`));
   const result: ConvergenceResult = { quietAtMs, lastRestartAtMs, hintsDrainedMs: null, digestsEqualMs: null, digestsEqualSinceLastRestartMs: null };
+  // Polling: a failed probe is retried on the next round; the last error explains a timeout.
+  let lastError: unknown;
+  const remember = (err: unknown) => {
+    lastError = err;
+    return undefined;
+  };
   try {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until && (result.hintsDrainedMs === null || result.digestsEqualMs === null)) {
       const now = Date.now();
-      if (result.hintsDrainedMs === null && (await hintsPending(cluster).catch(() => -1)) === 0) result.hintsDrainedMs = now - quietAtMs;
+      if (result.hintsDrainedMs === null && (await hintsPending(cluster).catch(remember)) === 0) result.hintsDrainedMs = now - quietAtMs;
       if (result.digestsEqualMs === null) {
-        const digests = await replicaDigests(storage).catch(() => undefined);
+        const digests = await replicaDigests(storage).catch(remember);
         if (digests && allEqual(digests)) {
           result.keysPerReplica = digests.map((d) => d.keys);
           result.digestsEqualMs = now - quietAtMs;
@@ -296,7 +302,8 @@ async function measureConvergence(cluster: LocalCluster, quietAtMs: number, last
       await sleep(200);
     }
     if (result.digestsEqualMs === null) {
-      log(`convergence: digests still differ ${timeoutMs / 1000} s after the run; running a repair`);
+      const why = lastError ? ` (last probe error: ${lastError instanceof Error ? lastError.message : String(lastError)})` : '';
+      log(`convergence: digests still differ ${timeoutMs / 1000} s after the run${why}; running a repair`);
       const coord = new CoordinatorClient(cluster.coordinatorAddress);
       const t0 = Date.now();
       let state = 'none';
@@ -377,7 +384,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const { log: _log, ...options } = o;
     return { options, startedAt: startedAt.toISOString(), wallMs: Date.now() - startedAt.getTime(), kills, convergence, report, opsDuringOutages, errors, errorSamples, failures };
   } finally {
-    await Promise.all(pools.map((p) => p.close().catch(() => {})));
+    // Best effort: a pool that fails to close cannot outlive the cluster stopped next.
+    await Promise.all(pools.map((p) => p.close().catch((err: unknown) => log(`chaos: closing an HTTP pool: ${String(err)}`))));
     const stopping = Date.now();
     await cluster.stop();
     log(`chaos: cluster stopped in ${Date.now() - stopping} ms`);
