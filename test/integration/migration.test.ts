@@ -164,6 +164,7 @@ describe('migrations with 100k keys under load', () => {
     console.log(`node remove: ${final.progress.keys_migrated} keys in ${seconds.toFixed(1)} s; client ops during it: ${load.ops}; progress seen: ${percentages.join(' ')}`);
     expect(final.migration_status).toBe('completed');
     expect(load.failures.slice(0, 10)).toEqual([]);
+    for (let i = 1; i < percentages.length; i++) expect(percentages[i]).toBeGreaterThanOrEqual(percentages[i - 1]!);
     // A removed node leaves the node list (http-api.md §8.2 lists the ring's nodes).
     const nodes = await h.api('GET', '/v1/admin/storage-nodes');
     expect(nodes.body.nodes.map((n: any) => n.node_id)).toEqual(['s1', 's3', 's4']);

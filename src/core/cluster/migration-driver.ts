@@ -53,6 +53,8 @@ export interface MigrationDriverDeps {
 }
 
 const STREAM_RPC_MS = 5_000;
+/** rpc.md StartStreaming: a source refuses a 5th outgoing stream. */
+const STREAMS_PER_SOURCE = 4;
 const RESTART_BACKOFF_MIN_MS = 1_000;
 const RESTART_BACKOFF_MAX_MS = 30_000;
 const ACTIVE_STREAM_STATES = new Set(['STREAM_COUNTING', 'STREAM_STREAMING']);
@@ -364,16 +366,21 @@ export class MigrationDriver {
   async #stream(start: MigrationRecord): Promise<MigrationRecord> {
     let m = start;
     const tasks = new Map(m.tasks.map((t) => [t.taskId, t]));
+    /** Tasks whose keys_total is known (their stream left COUNTING, or a repair task finished). */
+    const counted = new Set<number>();
     let dirty = false;
     const save = async (): Promise<void> => {
       if (!dirty) return;
       dirty = false;
       const list = [...tasks.values()];
+      // Progress must never go back (§16 invariant 13). A task that has not finished counting has no keys_total yet,
+      // so while one waits or counts the published totals stay where they were: the percentage stalls, never drops.
+      const waiting = list.some((t) => t.state !== 'completed' && !counted.has(t.taskId));
       const next: MigrationRecord = {
         ...m,
         tasks: list,
-        keysMigrated: list.reduce((n, t) => n + Math.min(t.keysStreamed, Math.max(t.keysTotal, t.keysStreamed)), 0),
-        totalKeys: list.reduce((n, t) => n + Math.max(t.keysTotal, t.keysStreamed), 0),
+        keysMigrated: waiting ? m.keysMigrated : list.reduce((n, t) => n + t.keysStreamed, 0),
+        totalKeys: waiting ? m.totalKeys : list.reduce((n, t) => n + Math.max(t.keysTotal, t.keysStreamed), 0),
         updatedAtMs: this.#now(),
       };
       if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }))) throw new LostOwnership();
@@ -387,16 +394,16 @@ export class MigrationDriver {
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     this.#abort.signal.addEventListener('abort', onAbort, { once: true });
-    // Sources run at most two of our streams at once (they refuse a fifth of any origin).
+    // Sources run at most four streams at once (they refuse a fifth); the driver is their only client.
     const perSource = new Map<string, number>();
     const runners = [...tasks.values()]
       .filter((t) => t.state !== 'completed')
       .map(async (t0) => {
         const src = t0.kind === 'stream' ? t0.sourceNodeId! : '';
-        while ((perSource.get(src) ?? 0) >= 2 && !stop.signal.aborted) await sleep(200, stop.signal);
+        while ((perSource.get(src) ?? 0) >= STREAMS_PER_SOURCE && !stop.signal.aborted) await sleep(200, stop.signal);
         perSource.set(src, (perSource.get(src) ?? 0) + 1);
         try {
-          if (t0.kind === 'stream') await this.#runStreamTask(m, () => tasks.get(t0.taskId)!, update, stop.signal);
+          if (t0.kind === 'stream') await this.#runStreamTask(m, () => tasks.get(t0.taskId)!, update, stop.signal, () => counted.add(t0.taskId));
           else await this.#runRepairTask(m, () => tasks.get(t0.taskId)!, update, stop.signal);
         } finally {
           perSource.set(src, (perSource.get(src) ?? 1) - 1);
@@ -436,6 +443,7 @@ export class MigrationDriver {
     cur: () => MigrationTaskRecord,
     update: (t: MigrationTaskRecord) => void,
     signal: AbortSignal,
+    onCounted: () => void,
   ): Promise<void> {
     const streamId = `${m.migrationId}/${cur().taskId}`;
     let backoff = RESTART_BACKOFF_MIN_MS;
@@ -477,6 +485,7 @@ export class MigrationDriver {
         await sleep(Math.min(this.#d.pollMs ?? 2_000, 1_000), signal);
         if (signal.aborted) break;
         const st = await client.getStreamStatus({ stream_id: streamId }, opts());
+        if (st.state !== 'STREAM_COUNTING') onCounted();
         // Never below what an earlier attempt reported (progress does not go back within a migration).
         const streamed = Math.max(cur().keysStreamed, Number(st.keys_streamed));
         const next: MigrationTaskRecord = {
