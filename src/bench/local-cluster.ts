@@ -30,6 +30,8 @@ export interface LocalClusterOptions {
   gatewayArgs?: string[];
   /** Extra flags for every storage node (e.g. `--commitlog-sync periodic`). */
   storageArgs?: string[];
+  /** Extra flags for the coordinator (e.g. `--repair-interval 2s`). */
+  coordinatorArgs?: string[];
   /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS); default: those `pairdb up` uses. */
   nodeArgs?: string[];
 }
@@ -101,6 +103,7 @@ export class LocalCluster {
       storageEngine: 'lsm',
       gatewayArgs: [],
       storageArgs: [],
+      coordinatorArgs: [],
       nodeArgs: localClusterNodeFlags(nodes + 2, availableParallelism()),
       ...opts,
     };
@@ -183,6 +186,7 @@ export class LocalCluster {
         String(this.#coordinatorAdminPort),
         '--log-level',
         'warn',
+        ...this.#opts.coordinatorArgs,
       ],
       this.logDir,
       this.#opts.nodeArgs,
