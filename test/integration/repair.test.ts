@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,5 +139,30 @@ describe('repair (real processes)', () => {
     for (const k of outside) for (const n of [1, 2]) expect(await found(n, k), `s${n + 1} ${k}`).toBe(false);
     const bad = await pairdb(['repair', '--range', '10-20'], { env });
     expect(bad.exitCode).toBe(2);
+  }, 120_000);
+
+  it('Ctrl-C cancels `pairdb repair` (exit 130) and the coordinator records the run as aborted', async () => {
+    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    try {
+      await coord.createTenant({ tenant_id: 'ctl', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
+    } finally {
+      coord.close();
+    }
+    const env = { PAIRDB_COORDINATOR: cluster.coordinatorAddress };
+    const proc = pairdb(['repair', '--depth', '12'], { env });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The first note comes with the plan, before any range is compared.
+    const until = Date.now() + 60_000;
+    while (!stderr.includes('note: ranges') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toMatch(/note: ranges 0\/[1-9]/);
+    proc.kill('SIGINT');
+    const r = await proc;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/INTERRUPTED/);
+    const runs = () => Object.values(JSON.parse(readFileSync(join(dataDir, 'coordinator', 'metadata', 'metadata.json'), 'utf8')).repair_runs) as Array<{ status: string; tenant_id: string | null }>;
+    const deadline = Date.now() + 60_000;
+    while (!runs().some((x) => x.status === 'aborted') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(runs().filter((x) => x.status === 'aborted' && x.tenant_id === null)).toHaveLength(1);
   }, 120_000);
 });

@@ -145,11 +145,12 @@ export class RepairService {
       const e = PairdbError.from(err);
       // Bad requests are refused before anything ran; they are not runs.
       if (e.code !== 'INVALID_REQUEST') {
-        record.status = 'failed';
+        // Cancelled by the caller (the client went away, Ctrl-C, shutdown): stopped, not broken.
+        record.status = opts.signal?.aborted ? 'aborted' : 'failed';
         record.finishedAtMs = this.#nowMs();
         record.errorMessage = e.message;
         await save(undefined, true);
-        this.#d.logger.warn({ run_id: record.runId, trigger: opts.trigger ?? 'rpc', err: e }, 'repair run failed');
+        this.#d.logger.warn({ run_id: record.runId, trigger: opts.trigger ?? 'rpc', status: record.status, err: e }, 'repair run ended early');
       }
       throw err;
     }
