@@ -75,6 +75,7 @@ export function tenantCommand(deps: CliDeps): Command {
       if (o.conflict) patch.conflict_resolution = o.conflict;
       if (limits) patch.rate_limits = limits;
       const patching = Object.keys(patch).length > 0;
+      if (o.wait && o.rf === undefined) throw new PairdbError('USAGE', '--wait follows a replication change: it needs --rf');
       if (o.rf !== undefined && patching) {
         // Two endpoints with two answers (a migration vs the tenant object): one at a time keeps -o json exact.
         throw new PairdbError('USAGE', '--rf cannot be combined with --conflict or limits', {

@@ -109,6 +109,9 @@ describe('--wait', () => {
     });
     expect(r.code, r.err).toBe(0);
     expect(r.calls).toEqual(['updateReplicationFactor']);
+    const noRf = await pairdb(['tenant', 'update', 'acme', '--conflict', 'siblings', '--wait'], {});
+    expect(noRf.code).toBe(2);
+    expect(noRf.calls).toEqual([]);
   });
 
   it('node remove --wait exits 1 when the removal fails', async () => {
