@@ -30,8 +30,13 @@ export interface LocalClusterOptions {
   gatewayArgs?: string[];
   /** Extra flags for every storage node (e.g. `--commitlog-sync periodic`). */
   storageArgs?: string[];
-  /** Extra flags for the coordinator (e.g. `--repair-interval 2s`). */
+  /** Extra flags for the coordinator (e.g. `--read-repair sync`); restartCoordinator can replace them. */
   coordinatorArgs?: string[];
+  /**
+   * The port the coordinator registers a storage node at (default: the node's own), e.g. a test's TcpProxy in
+   * front of it to delay or cut its traffic.
+   */
+  registerPort?: (node: StorageNodeHandle) => number | Promise<number>;
   /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS); default: those `pairdb up` uses. */
   nodeArgs?: string[];
 }
@@ -104,6 +109,7 @@ export class LocalCluster {
       gatewayArgs: [],
       storageArgs: [],
       coordinatorArgs: [],
+      registerPort: (n) => n.port,
       nodeArgs: localClusterNodeFlags(nodes + 2, availableParallelism()),
       ...opts,
     };
@@ -146,7 +152,8 @@ export class LocalCluster {
       const known = new Set(listed.nodes.map((n) => n.node_id));
       for (const n of this.storage) {
         if (known.has(n.nodeId)) continue;
-        await client.addStorageNode({ node_id: n.nodeId, host: '127.0.0.1', port: n.port, virtual_nodes: 150 }, { requestId: '', deadlineMs: Date.now() + 10_000 });
+        const port = await this.#opts.registerPort(n);
+        await client.addStorageNode({ node_id: n.nodeId, host: '127.0.0.1', port, virtual_nodes: 150 }, { requestId: '', deadlineMs: Date.now() + 10_000 });
       }
     } finally {
       client.close();
@@ -203,8 +210,12 @@ export class LocalCluster {
     return this.coordinator.exited;
   }
 
-  /** Starts the coordinator again on the same ports and data dir, and waits until it serves. */
-  async restartCoordinator(): Promise<void> {
+  /**
+   * Starts the coordinator again on the same ports and data dir, and waits until it serves; `coordinatorArgs`
+   * replaces its extra flags from now on.
+   */
+  async restartCoordinator(coordinatorArgs?: string[]): Promise<void> {
+    if (coordinatorArgs) this.#opts.coordinatorArgs = coordinatorArgs;
     this.coordinator = this.#spawnCoordinator();
     const client = new CoordinatorClient(this.coordinatorAddress);
     try {
@@ -223,6 +234,24 @@ export class LocalCluster {
 
   waitStorageReady(n: StorageNodeHandle): Promise<void> {
     return waitFor(`storage ${n.nodeId}`, () => httpOk(`http://127.0.0.1:${n.adminPort}/readyz`), 20_000, n.proc);
+  }
+
+  /**
+   * Starts one more storage node (not registered with the coordinator: `pairdb node add` or AddStorageNode does that);
+   * resolves with its index once it is ready.
+   */
+  async startExtraStorage(nodeId: string): Promise<number> {
+    const node: StorageNodeHandle = {
+      nodeId,
+      port: await freePort(),
+      adminPort: await freePort(),
+      dataDir: join(this.#opts.dataDir, 'storage', nodeId),
+      proc: undefined as never,
+    };
+    node.proc = this.#spawnStorage(node);
+    this.storage.push(node);
+    await this.waitStorageReady(node);
+    return this.storage.length - 1;
   }
 
   /** Sends `signal` to storage node i (0-based) and waits for it to exit. */

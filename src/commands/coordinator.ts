@@ -22,6 +22,9 @@ interface CoordinatorFlags {
   tenantCacheTtl: string;
   shutdownTimeout: string;
   repairInterval: string;
+  migrationTimeout: string;
+  migrationCleanupGrace: string;
+  migrationPollInterval: string;
   logLevel: string;
 }
 
@@ -67,6 +70,9 @@ export function coordinatorCommand(): Command {
     .addOption(flag('--tenant-cache-ttl <duration>', 'how long a tenant config is cached', '5m'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time on SIGTERM before connections are forced', '30s'))
     .addOption(flag('--repair-interval <duration>', 'periodic anti-entropy repair of every tenant; 0 = off; must be below gc-grace (10d)', '0'))
+    .addOption(flag('--migration-timeout <duration>', 'a migration not past handover_read by then rolls back', '1h'))
+    .addOption(flag('--migration-cleanup-grace <duration>', "how long losers keep a completed migration's old copies before they are dropped", '24h'))
+    .addOption(flag('--migration-poll-interval <duration>', 'how often the migration driver polls stream status and saves checkpoints', '2s'))
     .addOption(flag('--log-level <level>', 'trace | debug | info | warn | error | fatal', 'info'))
     .action(async (opts: CoordinatorFlags) => {
       if (!NODE_ID.test(opts.nodeId)) throw new PairdbError('USAGE', '--node-id must be 1-128 characters of [A-Za-z0-9._-]');
@@ -96,6 +102,9 @@ export function coordinatorCommand(): Command {
           tenantCacheTtlMs: parseDuration(opts.tenantCacheTtl, '--tenant-cache-ttl'),
           shutdownTimeoutMs: positiveDuration(opts.shutdownTimeout, '--shutdown-timeout'),
           repairIntervalMs: repairEvery,
+          migrationTimeoutMs: positiveDuration(opts.migrationTimeout, '--migration-timeout'),
+          migrationCleanupGraceMs: parseDuration(opts.migrationCleanupGrace, '--migration-cleanup-grace'),
+          migrationPollMs: positiveDuration(opts.migrationPollInterval, '--migration-poll-interval'),
         },
         log,
       );

@@ -418,24 +418,15 @@ export class LocalCluster {
         }
         continue;
       }
-      let res;
-      try {
-        res = await coord.addStorageNode({ node_id: id, host: '127.0.0.1', port: o.grpcPort + i }, this.#callOpts(10_000));
-      } catch (err) {
-        if (err instanceof PairdbError && err.code === 'UNIMPLEMENTED' && known.size > 0) {
-          throw new PairdbError('UNIMPLEMENTED', `cannot add ${id}: ${err.message}`, {
-            hint: `adding nodes to a cluster that holds tenants needs data migration; start with --nodes ${known.size}`,
-          });
-        }
-        throw err;
-      }
+      // With tenants this is a node_addition migration that streams data to the new node (cluster.md §11).
+      const res = await coord.addStorageNode({ node_id: id, host: '127.0.0.1', port: o.grpcPort + i }, this.#callOpts(10_000));
       if (res.migration_id) await this.#awaitMigration(coord, res.migration_id, id);
       if (o.verbose) this.#ctx.io.stderr.write(`pairdb up: registered ${id}\n`);
     }
     return known.size === 0;
   }
 
-  /** On an empty ring the addition completes at once; this waits for it like `node add --wait` would. */
+  /** On an empty ring the addition completes at once, else once its data streamed; waits like `node add --wait`. */
   async #awaitMigration(coord: CoordinatorClient, migrationId: string, nodeId: string): Promise<void> {
     const deadline = Date.now() + STAGE_TIMEOUT_MS;
     for (;;) {

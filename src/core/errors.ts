@@ -42,6 +42,8 @@ export const ERROR_MAP = {
   CHECKSUM_MISMATCH: { http: 500, grpc: GrpcStatus.DATA_LOSS, exit: EXIT.CORRUPTION },
   NOT_READY: { http: 503, grpc: GrpcStatus.UNAVAILABLE, exit: EXIT.UNAVAILABLE },
   STREAM_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND, exit: EXIT.NOT_FOUND },
+  // rpc.md §6 StartStreaming: past 4 outgoing streams (a local name; rpc.md only fixes RESOURCE_EXHAUSTED).
+  STREAM_LIMIT_EXCEEDED: { http: 503, grpc: GrpcStatus.RESOURCE_EXHAUSTED, exit: EXIT.UNAVAILABLE },
   // Storage admin RPCs (rpc.md §6 Compact/Snapshot fix only the gRPC status; these are the local names).
   COMPACTION_IN_PROGRESS: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION, exit: EXIT.CONFLICT },
   SNAPSHOT_EXISTS: { http: 409, grpc: GrpcStatus.ALREADY_EXISTS, exit: EXIT.CONFLICT },

@@ -12,6 +12,8 @@ import { type ClientFactory, NodeRegistry, nodeAddress } from '../core/cluster/n
 import { FileHintStore } from '../core/cluster/file-hint-store.js';
 import { HintedHandoff } from '../core/cluster/hinted-handoff.js';
 import { RepairService } from '../core/cluster/repair-service.js';
+import { MigrationDriver } from '../core/cluster/migration-driver.js';
+import { Placement } from '../core/cluster/placement.js';
 import type { Level } from '../core/cluster/quorum.js';
 import { ReadRepairQueue } from '../core/cluster/read-repair.js';
 import { TenantAdmin } from '../core/cluster/tenant-admin.js';
@@ -54,6 +56,12 @@ export interface CoordinatorConfig {
   readonly repairIntervalMs?: number;
   /** Replaces the storage client (tests); defaults to a real StorageClient per node. */
   readonly clientFactory?: ClientFactory;
+  /** A migration not past handover_read by then rolls back (cluster.md §11.3: 1 h). */
+  readonly migrationTimeoutMs?: number;
+  /** Losers' copies are dropped this long after a migration completes (§11.5: 24 h). */
+  readonly migrationCleanupGraceMs?: number;
+  /** GetStreamStatus poll interval (§11.4: 2 s). */
+  readonly migrationPollMs?: number;
 }
 
 export const COORDINATOR_DEFAULTS = {
@@ -85,6 +93,7 @@ class CoordinatorMetrics {
   /** Anti-entropy (cli-and-ops.md §5): items compared per result, keys sent to replicas. */
   readonly repairRanges: Counter<'result'>;
   readonly repairKeys: Counter;
+  readonly migrationKeys: Counter<'type'>;
 
   constructor(
     nodeId: string,
@@ -105,6 +114,12 @@ class CoordinatorMetrics {
       help: 'Client operation latency',
       labelNames: ['op', 'consistency'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.migrationKeys = new Counter({
+      name: 'pairdb_coordinator_migration_keys_total',
+      help: 'Keys acknowledged by migration targets (stream tasks) or compared (repair tasks)',
+      labelNames: ['type'],
       registers,
     });
     this.repairs = new Counter({ name: 'pairdb_coordinator_read_repairs_total', help: 'Read repairs', labelNames: ['result'], registers });
@@ -194,6 +209,9 @@ export class CoordinatorDaemon implements Daemon {
   #hintStore: FileHintStore | undefined;
   #repairService: RepairService | undefined;
   #handoff: HintedHandoff | undefined;
+  #migrations: MigrationDriver | undefined;
+  #placement: Placement | undefined;
+  #dataPath: DataPath | undefined;
   /** Client requests being served (data path and admin), drained on stop. */
   #inFlight = 0;
   #drainWaiters: Array<() => void> = [];
@@ -329,10 +347,28 @@ export class CoordinatorDaemon implements Daemon {
       repairs,
       hints: handoff,
       epoch: () => this.#epoch,
+      placement: () => this.#placement!,
       logger: this.#log,
       observe: (op, level, result, seconds) => metrics.observe(op, level, result, seconds),
     });
     const dp = dataPath;
+    this.#dataPath = dp;
+    const driver = new MigrationDriver({
+      store,
+      registry,
+      reload: () => this.#reloadTopology(),
+      barrier: (epoch) => this.#barrier(epoch),
+      drainHints: (target, signal) => handoff!.drain(target, signal),
+      logger: this.#log,
+      timeoutMs: cfg.migrationTimeoutMs,
+      cleanupGraceMs: cfg.migrationCleanupGraceMs,
+      pollMs: cfg.migrationPollMs,
+      onKeysMigrated: (type, n) => metrics.migrationKeys.inc({ type }, n),
+    });
+    this.#migrations = driver;
+    nodes.onQueued = () => driver.kick();
+    nodes.onCancel = (id) => driver.requestCancel(id);
+    tenants.enqueueRfChange = (t, rf) => nodes.enqueueReplicationChange(t, rf);
     const repairService = new RepairService({
       store,
       registry,
@@ -399,6 +435,7 @@ export class CoordinatorDaemon implements Daemon {
     this.#floorTimer.unref();
     repairService.startSchedule(cfg.repairIntervalMs ?? 0);
     this.#serving = true;
+    driver.start();
     this.#log.info(
       {
         address: this.address,
@@ -452,10 +489,23 @@ export class CoordinatorDaemon implements Daemon {
   /** Reloads nodes and epoch from the store: a new ring, and the tenant cache dropped (cluster.md §4, §13). */
   async #reloadTopology(): Promise<void> {
     const store = this.#store!;
-    const [nodes, topology] = await Promise.all([store.listStorageNodes(), store.getTopology()]);
-    this.#registry!.update(nodes);
+    const [nodes, topology, migrations] = await Promise.all([store.listStorageNodes(), store.getTopology(), store.listMigrations()]);
+    const registry = this.#registry!;
+    registry.update(nodes);
+    const active = migrations.find((m) => m.status === 'in_progress');
+    this.#placement = new Placement(registry.ring, registry.ringNew, active ?? null);
     if (topology.epoch !== this.#epoch) this.#tenantCache.clear();
     this.#epoch = topology.epoch;
+  }
+
+  /**
+   * Barrier(E) (cluster.md §4) for the one coordinator of embedded metadata: it routes with E as soon as it reloaded,
+   * so only requests that started under an older epoch remain; wait for them (at most 30 s).
+   */
+  async #barrier(epoch: number): Promise<void> {
+    const dp = this.#dataPath;
+    const until = Date.now() + 30_000;
+    while (dp && dp.inFlightBelow(epoch) > 0 && Date.now() < until && !this.#stopped) await new Promise((r) => setTimeout(r, 20));
   }
 
   #saveFloorSoon(): void {
@@ -520,6 +570,7 @@ export class CoordinatorDaemon implements Daemon {
     if (this.#repairs) {
       await Promise.race([this.#repairs.drained(), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
+    await this.#migrations?.stop();
     this.#registry?.stop();
     this.#handoff?.stop();
     await this.#hintStore?.close().catch((err: unknown) => this.#log.error({ err }, 'closing the hint log failed'));

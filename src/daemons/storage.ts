@@ -19,6 +19,7 @@ import { type PipeHandler, type RequestContext, type StreamContext, orderedBidiS
 import { ScanBatcher, cursorToCkey, dropPredicate, keyRecordOf, rangeSpecFromWire, ringRangeFromWire, tenantsFromWire } from '../core/rpc/range-spec.js';
 import { bindServer, createServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
+import { StreamSender } from './stream-sender.js';
 
 /** Configuration of `pairdb storage` (cli-and-ops.md §4 "storage"). */
 export interface StorageDaemonConfig {
@@ -115,8 +116,8 @@ interface CompactJob {
 
 /**
  * `pairdb storage`: one storage node. Serves StorageService (Pipe + unary Write/Read over the same handler
- * functions, BatchWrite, ScanRange, RangeDigest, Health, Stats, Flush, Compact, Snapshot; the streaming and gossip RPCs answer
- * UNIMPLEMENTED for now) and the admin HTTP port. Never touches
+ * functions, BatchWrite, ScanRange, RangeDigest, StartStreaming / GetStreamStatus / StopStreaming (stream-sender.ts), Health,
+ * Stats, Flush, Compact, Snapshot; Gossip answers UNIMPLEMENTED for now) and the admin HTTP port. Never touches
  * process.* (cli-and-ops.md §3); fatal engine errors go to `onFatal`, whose owner exits 74.
  */
 export class StorageDaemon {
@@ -140,6 +141,7 @@ export class StorageDaemon {
   #engineMetrics: EngineMetrics | undefined;
   #snapshots: SnapshotStore | undefined;
   #compactJob: CompactJob | undefined;
+  #streams: StreamSender | undefined;
 
   constructor(config: StorageDaemonConfig, log: Logger, onFatal: (err: Error) => void = () => undefined) {
     this.#config = config;
@@ -199,6 +201,7 @@ export class StorageDaemon {
         onFatal: (err) => this.#fatal(err),
       });
       this.#snapshots = new SnapshotStore(cfg.fs ?? new NodeFileSystem(), cfg.dataDir);
+      this.#streams = new StreamSender({ nodeId: cfg.nodeId, engine: this.#engine, logger: this.#log });
     } else {
       this.#log.warn('storage engine "echo": writes are acknowledged without being stored (benchmark baseline only)');
     }
@@ -219,6 +222,9 @@ export class StorageDaemon {
       ScanRange: streamServer(this.#scanRange),
       RangeDigest: streamServer(this.#rangeDigest),
       BatchWrite: orderedBidiServer(this.#batchWrite),
+      StartStreaming: unaryServer(this.#startStreaming),
+      GetStreamStatus: unaryServer(this.#getStreamStatus),
+      StopStreaming: unaryServer(this.#stopStreaming),
     };
     this.#server = createServer('StorageService', handlers, () => (this.#ready ? 'SERVING' : 'NOT_SERVING'));
     this.#grpcPort = await bindServer(this.#server, cfg.host, cfg.port);
@@ -262,6 +268,8 @@ export class StorageDaemon {
       server.forceShutdown();
       await Promise.race([shutDown, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
+    // Outgoing streams hold engine scans (pinned tables): stop them before the engine closes.
+    await this.#streams?.close();
     if (this.#engine) {
       try {
         // A running Compact job stops at its next step once the engine is closing; its failure is logged there.
@@ -630,6 +638,30 @@ export class StorageDaemon {
     }
   };
 
+  /** StartStreaming (rpc.md §6, cluster.md §11.4): starts or joins an outgoing stream. */
+  readonly #startStreaming = async (req: pb.StartStreamingRequest__Output): Promise<pb.StartStreamingResponse> => {
+    try {
+      this.#assertServing();
+      const res = this.#streamSender().start(req);
+      this.#count('StartStreaming', 'OK');
+      return res;
+    } catch (err) {
+      this.#count('StartStreaming', PairdbError.from(err).code);
+      throw err;
+    }
+  };
+
+  /** GetStreamStatus (rpc.md §6): STREAM_NOT_FOUND when unknown (e.g. after a restart: streams live in memory). */
+  readonly #getStreamStatus = async (req: pb.GetStreamStatusRequest__Output): Promise<pb.StreamStatus> => this.#streamSender().status(req.stream_id);
+
+  /** StopStreaming (rpc.md §6): idempotent; answers the final status. */
+  readonly #stopStreaming = async (req: pb.StopStreamingRequest__Output): Promise<pb.StreamStatus> => this.#streamSender().stop(req.stream_id);
+
+  #streamSender(): StreamSender {
+    if (!this.#streams) throw new PairdbError('UNIMPLEMENTED', 'the echo engine stores nothing to stream');
+    return this.#streams;
+  }
+
   #readiness(): { ready: boolean; checks: Record<string, unknown> } {
     const engine = this.#config.engine === 'echo' ? 'echo' : (this.#engine?.status ?? 'opening');
     // Disk pressure is reported, never unready (cli-and-ops.md §3): the node still serves reads.
@@ -686,6 +718,22 @@ export class StorageDaemon {
           this.set({ node_id: nodeId }, read());
         },
       });
+    const streamed = (name: string, help: string, read: () => number) => {
+      let seenTotal = 0;
+      new Counter({
+        name,
+        help,
+        labelNames: ['node_id'],
+        registers: [registry],
+        collect() {
+          const now = read();
+          if (now > seenTotal) this.inc({ node_id: nodeId }, now - seenTotal);
+          seenTotal = now;
+        },
+      });
+    };
+    streamed('pairdb_storage_stream_keys_total', 'Records of outgoing streams acked by their targets', () => self.#streams?.keysSent ?? 0);
+    streamed('pairdb_storage_stream_bytes_total', 'Bytes of outgoing streams acked by their targets', () => self.#streams?.bytesSent ?? 0);
     gauge('pairdb_storage_memtable_entries', 'Keys with a live version', () => stats()?.keyCount ?? 0);
     gauge('pairdb_storage_disk_used_bytes', 'Used bytes of the fullest file system under the data directory', () => stats()?.diskUsedBytes ?? 0);
     gauge('pairdb_storage_disk_capacity_bytes', 'Size of that file system', () => stats()?.diskCapacityBytes ?? 0);

@@ -74,4 +74,19 @@ describe('TcpProxy', () => {
     expect(all).toBe('1234');
     s.destroy();
   });
+
+  it('keeps the order when the delay is lowered while chunks are held', async () => {
+    proxy.setDelay(300);
+    const s = await connect();
+    let all = '';
+    s.on('data', (d) => (all += d.toString()));
+    s.write('a');
+    await new Promise((r) => setTimeout(r, 50)); // 'a' is held (for 250 ms more) on its way to the echo server
+    proxy.setDelay(0);
+    s.write('b');
+    const until = Date.now() + 3000;
+    while (all.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    expect(all).toBe('ab');
+    s.destroy();
+  });
 });

@@ -77,6 +77,19 @@ export class TcpProxy {
   }
 
   #pipe(from: Socket, to: Socket, forward: boolean): void {
+    // Delayed chunks of this direction wait in one queue drained by one timer, so a delay lowered (or removed) while
+    // chunks are still held keeps the byte order.
+    const held: Array<{ at: number; chunk: Buffer }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = (): void => {
+      timer = undefined;
+      const now = Date.now();
+      while (held.length > 0 && held[0]!.at <= now) {
+        const { chunk } = held.shift()!;
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (held.length > 0) timer = setTimeout(drain, held[0]!.at - now);
+    };
     from.on('data', (chunk: Buffer) => {
       if (this.#partitioned) {
         // Dropped on the floor; both ends of this connection are reset at heal().
@@ -85,8 +98,13 @@ export class TcpProxy {
         return;
       }
       if (forward) this.bytesForwarded += chunk.length;
-      if (this.#delayMs === 0) to.write(chunk);
-      else setTimeout(() => to.destroyed || to.write(chunk), this.#delayMs);
+      if (this.#delayMs === 0 && held.length === 0) {
+        to.write(chunk);
+        return;
+      }
+      const now = Date.now();
+      held.push({ at: Math.max(now + this.#delayMs, held.at(-1)?.at ?? 0), chunk });
+      timer ??= setTimeout(drain, held[0]!.at - now);
     });
   }
 }

@@ -11,7 +11,8 @@ import { dotActor } from './dot-actor.js';
 import type { Hlc } from './hlc.js';
 import { InProcessIdempotency, type IdempotencyOp, requestHash, writeIdOf } from './idempotency.js';
 import { type NodeRegistry } from './node-registry.js';
-import { LEVEL_TO_WIRE, type Level, QuorumTracker, levelFromWire, required } from './quorum.js';
+import { type KeyPlacement, MultiQuorum, Placement } from './placement.js';
+import { LEVEL_TO_WIRE, type Level, levelFromWire } from './quorum.js';
 import { type HintedHandoff, isHintable } from './hinted-handoff.js';
 import type { ReadRepairQueue } from './read-repair.js';
 import { type Reconciled, type ReplicaReply, findWrite, needsRepair, reconcile } from './reconcile.js';
@@ -40,6 +41,10 @@ export interface DataPathConfig {
 export interface RepairJob {
   readonly nodeId: string;
   readonly request: pb.WriteRequest;
+  /** A synchronous repair must end before the read's own deadline; a queued one has only `replica-timeout`. */
+  readonly deadlineMs?: number;
+  /** The read's request id, forwarded by a synchronous repair. */
+  readonly requestId?: string;
 }
 
 export type OpName = 'write' | 'read' | 'delete';
@@ -56,6 +61,8 @@ export interface DataPathDeps {
   /** Hinted handoff (cluster.md §9); without it failed replica writes are only counted. */
   readonly hints?: HintedHandoff;
   readonly epoch: () => number;
+  /** Placement at the current epoch (rings and running migration); default: the registry's ring, no migration. */
+  readonly placement?: () => Placement;
   readonly logger: Logger;
   /** Metrics hook, called once per client operation. */
   readonly observe?: (op: OpName, level: Level, result: OpResult, seconds: number) => void;
@@ -117,6 +124,8 @@ export class DataPath {
   readonly #keyLocks = new Map<string, Promise<void>>();
   readonly #random: () => number;
   readonly #hedgeMs: number;
+  /** Client operations in flight per topology epoch they started under (the barrier of cluster.md §4 waits on them). */
+  readonly #inFlightByEpoch = new Map<number, number>();
 
   constructor(deps: DataPathDeps) {
     this.#d = deps;
@@ -139,7 +148,24 @@ export class DataPath {
     return this.#timed('delete', req.consistency, () => this.#delete(req, ctx));
   }
 
-  async #timed<T>(op: OpName, consistency: unknown, run: () => Promise<T>): Promise<T> {
+  /** Client operations still running that started under an epoch below `epoch`. */
+  inFlightBelow(epoch: number): number {
+    let n = 0;
+    for (const [e, c] of this.#inFlightByEpoch) if (e < epoch) n += c;
+    return n;
+  }
+
+  #timed<T>(op: OpName, consistency: unknown, run: () => Promise<T>): Promise<T> {
+    const epoch = this.#d.epoch();
+    this.#inFlightByEpoch.set(epoch, (this.#inFlightByEpoch.get(epoch) ?? 0) + 1);
+    return this.#observed(op, consistency, run).finally(() => {
+      const left = (this.#inFlightByEpoch.get(epoch) ?? 1) - 1;
+      if (left === 0) this.#inFlightByEpoch.delete(epoch);
+      else this.#inFlightByEpoch.set(epoch, left);
+    });
+  }
+
+  async #observed<T>(op: OpName, consistency: unknown, run: () => Promise<T>): Promise<T> {
     const observe = this.#d.observe;
     if (!observe) return run();
     const t0 = performance.now();
@@ -166,19 +192,32 @@ export class DataPath {
     return t instanceof Promise ? await t : t;
   }
 
-  /** Placement of a key plus the fast-fail check of cluster.md §3 (nothing sent, outcome not_applied). */
-  #place(tenant: TenantRecord, key: string, need: number): readonly string[] {
-    const replicas = this.#d.registry.ring.preferenceList(tenant.tenantId, key, tenant.replicationFactor);
-    let up = 0;
-    for (const id of replicas) if (!this.#d.registry.isDown(id)) up++;
-    if (up < need) {
-      throw new PairdbError(
-        'QUORUM_NOT_REACHED',
-        `${need} replicas needed, ${up} of ${replicas.length} reachable`,
-        { outcome: 'not_applied', retryAfterSeconds: 1 },
-      );
+  #placement(): Placement {
+    const p = this.#d.placement?.();
+    if (p) return p;
+    const ring = this.#d.registry.ring;
+    return new Placement(ring, ring, null);
+  }
+
+  /**
+   * Placement of a key (cluster.md §1, §3 for the migration phase) plus the fast-fail check: fewer not-down counted
+   * replicas than required in a set → QUORUM_NOT_REACHED, nothing sent, outcome not_applied. Writes check every
+   * write condition and, when they read first, the read set too.
+   */
+  #place(tenant: TenantRecord, key: string, level: Level, check: { read: boolean; write: boolean }): KeyPlacement {
+    const p = this.#placement().forKey(tenant.tenantId, key, tenant.replicationFactor, level);
+    const sets = [...(check.write ? p.writeConditions : []), ...(check.read ? [{ members: p.readSet, need: p.readNeed }] : [])];
+    for (const c of sets) {
+      let up = 0;
+      for (const id of c.members) if (!this.#d.registry.isDown(id)) up++;
+      if (up < c.need || c.members.length < c.need) {
+        throw new PairdbError('QUORUM_NOT_REACHED', `${c.need} replicas needed, ${up} of ${c.members.length} reachable`, {
+          outcome: 'not_applied',
+          retryAfterSeconds: 1,
+        });
+      }
     }
-    return replicas;
+    return p;
   }
 
   #deadline(ctx: RequestContext): number {
@@ -323,12 +362,13 @@ export class DataPath {
    * settles as soon as `need` acks arrived (early return: the other RPCs run on in the background) or once all
    * replies are in and `need` is out of reach.
    */
-  #fanOut(replicas: readonly string[], need: number, request: pb.WriteRequest, deadlineMs: number, requestId: string): Promise<FanOutResult> {
+  #fanOut(placement: KeyPlacement, request: pb.WriteRequest, deadlineMs: number, requestId: string): Promise<FanOutResult> {
+    const replicas = placement.writeTargets;
     const registry = this.#d.registry;
     const now = Date.now();
     const ackDeadline = Math.min(now + this.#d.config.writeTimeoutMs, deadlineMs - ACK_MARGIN_MS);
     const rpcDeadline = Math.min(now + this.#d.config.replicaTimeoutMs, ackDeadline);
-    const tracker = new QuorumTracker(need, replicas.length);
+    const tracker = new MultiQuorum(placement.writeConditions, replicas.length);
     return new Promise<FanOutResult>((resolve, reject) => {
       let done = false;
       let anyAck = false;
@@ -373,9 +413,9 @@ export class DataPath {
         if (siblingLimit) {
           reject(new PairdbError('SIBLING_LIMIT_EXCEEDED', siblingLimit.message, { outcome }));
         } else if (timedOut && rpcDeadline === ackDeadline) {
-          reject(new PairdbError('TIMEOUT', `write: ${tracker.acks} of ${need} acks within the deadline`, { outcome: 'unknown' }));
+          reject(new PairdbError('TIMEOUT', `write: ${tracker.acks} acks within the deadline, quorum not reached`, { outcome: 'unknown' }));
         } else {
-          reject(new PairdbError('QUORUM_NOT_REACHED', `write: ${tracker.acks} of ${need} replicas acknowledged`, { outcome, retryAfterSeconds: 1 }));
+          reject(new PairdbError('QUORUM_NOT_REACHED', `write: ${tracker.acks} of ${replicas.length} replicas acknowledged, quorum not reached`, { outcome, retryAfterSeconds: 1 }));
         }
       };
 
@@ -384,7 +424,7 @@ export class DataPath {
         if (!h || h.down) {
           // Down replicas get no RPC and are hinted at once.
           if (h) hint(nodeId);
-          tracker.fail();
+          tracker.fail(nodeId);
           continue;
         }
         h.client.write(request, { requestId, deadlineMs: rpcDeadline }).then(
@@ -395,7 +435,7 @@ export class DataPath {
               duplicates++;
               firstClock ??= res.current_clock;
             }
-            tracker.ack();
+            tracker.ack(nodeId);
             settle();
           },
           (e: unknown) => {
@@ -408,7 +448,7 @@ export class DataPath {
             if (done) {
               this.#d.logger.debug({ node: nodeId, code: err.code }, 'replica write failed after the answer');
             }
-            tracker.fail();
+            tracker.fail(nodeId);
             settle();
           },
         );
@@ -417,7 +457,13 @@ export class DataPath {
     });
   }
 
-  #repair(nodeIds: Iterable<string>, tenantId: string, key: string, result: Reconciled, deadlineMs: number, requestId: string): Promise<void> | undefined {
+  /**
+   * Read repair (cluster.md §7 step 6) of `nodeIds` with the reconciled result, tombstones included. Async mode
+   * queues the jobs; sync mode sends them at once and the returned promise settles when all answered, within the
+   * read's deadline (`readDeadlineMs`; none for late replies, whose repair nobody awaits, so it is queued). Every
+   * repair is counted in pairdb_coordinator_read_repairs_total; failures are not hinted.
+   */
+  #repair(nodeIds: Iterable<string>, tenantId: string, key: string, result: Reconciled, readDeadlineMs: number | undefined, requestId = ''): Promise<void> | undefined {
     const mode = this.#d.config.readRepair;
     if (mode === 'off' || result.versions.length === 0) return undefined;
     const request: pb.WriteRequest = {
@@ -425,27 +471,29 @@ export class DataPath {
       purpose: 'PURPOSE_READ_REPAIR',
       topology_epoch: this.#d.epoch(),
     };
-    if (mode === 'async') {
+    if (mode === 'async' || readDeadlineMs === undefined) {
       for (const nodeId of nodeIds) this.#d.repairs.offer({ nodeId, request });
       return undefined;
     }
+    const deadlineMs = readDeadlineMs - ACK_MARGIN_MS;
     const sends: Promise<unknown>[] = [];
-    for (const nodeId of nodeIds) {
-      const h = this.#d.registry.handle(nodeId);
-      if (!h || h.down) continue;
-      const rpcDeadline = Math.min(Date.now() + this.#d.config.replicaTimeoutMs, deadlineMs - ACK_MARGIN_MS);
-      sends.push(h.client.write(request, { requestId, deadlineMs: rpcDeadline }).catch(() => undefined));
-    }
+    for (const nodeId of nodeIds) sends.push(this.#d.repairs.sendNow({ nodeId, request, deadlineMs, requestId }));
     return Promise.all(sends).then(() => undefined);
   }
 
-  /** Sends one queued read-repair job (the queue's worker calls this). */
+  /** Sends one read-repair job (the queue's workers, and sync mode, call this). */
   sendRepair(job: RepairJob): Promise<void> {
     const h = this.#d.registry.handle(job.nodeId);
-    if (!h || h.down) return Promise.reject(new PairdbError('SERVICE_UNAVAILABLE', `${job.nodeId} is down`));
-    return h.client
-      .write(job.request, { requestId: '', deadlineMs: Date.now() + this.#d.config.replicaTimeoutMs })
-      .then(() => undefined);
+    if (!h || h.down) return Promise.reject(new PairdbError('SERVICE_UNAVAILABLE', `read repair: ${job.nodeId} is down`));
+    const deadlineMs = Math.min(Date.now() + this.#d.config.replicaTimeoutMs, job.deadlineMs ?? Infinity);
+    return h.client.write(job.request, { requestId: job.requestId ?? '', deadlineMs }).then(
+      () => undefined,
+      (err: unknown) => {
+        const e = toPairdbError(err);
+        this.#d.logger.debug({ node: job.nodeId, code: e.code }, 'read repair failed');
+        throw new PairdbError(e.code, `read repair of ${job.nodeId}: ${e.message}`, { cause: err });
+      },
+    );
   }
 
   // ---------------------------------------------------------------- WriteKeyValue
@@ -536,8 +584,7 @@ export class DataPath {
 
   async #applyNow(w: WriteArgs): Promise<pb.WriteKeyValueResponse> {
     const { op, tenant, key, value, level, context, idemKey, deadline, requestId } = w;
-    const need = required(level, tenant.replicationFactor);
-    const replicas = this.#place(tenant, key, need);
+    const placement = this.#place(tenant, key, level, { write: true, read: context === null || op === 'delete' || (op === 'put' && tenant.conflictResolution === 'siblings') });
     const writeId = writeIdOf(idemKey);
     const consistency = LEVEL_TO_WIRE[level];
     let base: Clock = context ?? [];
@@ -547,7 +594,7 @@ export class DataPath {
       // Read-modify-write (§6 step 5; a delete always reads, §8): the new clock supersedes every clock read,
       // and a reply holding this write id means a first attempt landed. A siblings-mode write with a context
       // reads too, to pick an actor that keeps the versions its context did not see (dot-actor.ts).
-      const round = await this.#readRound(tenant.tenantId, key, replicas, need, deadline, requestId, 'not_applied');
+      const round = await this.#readRound(tenant.tenantId, key, placement.readSet, placement.readNeed, deadline, requestId, 'not_applied');
       const seen = reconcile(round.replies, tenant.conflictResolution);
       const prior = findWrite(round.replies, writeId);
       if (prior !== undefined) {
@@ -582,7 +629,7 @@ export class DataPath {
       purpose: 'PURPOSE_CLIENT',
       topology_epoch: this.#d.epoch(),
     };
-    const acked = await this.#fanOut(replicas, need, request, deadline, requestId);
+    const acked = await this.#fanOut(placement, request, deadline, requestId);
     return {
       key,
       idempotency_key: idemKey,
@@ -603,14 +650,13 @@ export class DataPath {
     const deadline = this.#deadline(ctx);
     const requestId = ctx.requestId || randomUUID();
     const tenant = await this.#tenant(req.tenant_id);
-    const need = required(level, tenant.replicationFactor);
-    const replicas = this.#place(tenant, req.key, need);
+    const placement = this.#place(tenant, req.key, level, { read: true, write: false });
     let result: Reconciled | undefined;
     const late = (reply: ReplicaReply): void => {
       // Late replies only feed repair (§7 step 6).
-      if (result && needsRepair(reply.versions, result.versions)) void this.#repair([reply.nodeId], tenant.tenantId, req.key, result, deadline, requestId);
+      if (result && needsRepair(reply.versions, result.versions)) void this.#repair([reply.nodeId], tenant.tenantId, req.key, result, undefined);
     };
-    const round = await this.#readRound(tenant.tenantId, req.key, replicas, need, deadline, requestId, undefined, late);
+    const round = await this.#readRound(tenant.tenantId, req.key, placement.readSet, placement.readNeed, deadline, requestId, undefined, late);
     result = reconcile(round.replies, tenant.conflictResolution);
     const stale: string[] = [...round.corrupt];
     for (const r of round.replies) if (needsRepair(r.versions, result.versions)) stale.push(r.nodeId);

@@ -113,6 +113,23 @@ export class HintedHandoff {
     this.#deliver(target).finally(() => this.#inFlight.delete(target));
   }
 
+  /**
+   * Delivers hints for `target` until none remain (a migration's hint_replay phase, cluster.md §11.3); waits while the
+   * target is down or backing off, until `signal` aborts.
+   */
+  async drain(target: string, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && (this.#o.store.counts().get(target) ?? 0) > 0) {
+      this.kick(target);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+    }
+  }
+
   async #deliver(target: string): Promise<void> {
     const log = this.#o.logger;
     try {

@@ -28,6 +28,22 @@ export function writeIdOf(idempotencyKey: string): Buffer {
   return hash('sha256', idempotencyKey, 'buffer').subarray(0, 16);
 }
 
+/** A waiter polls an in-flight record after 50 ms, then 100 ms, then every 200 ms (cluster.md §12). */
+export function pollDelayMs(attempt: number): number {
+  return Math.min(200, 50 * 2 ** Math.max(0, attempt));
+}
+
+/** A waiter gives up this long before its deadline, so its IDEMPOTENCY_KEY_IN_USE answer still gets back. */
+export const IN_USE_MARGIN_MS = 500;
+
+/**
+ * Until when a duplicate may wait for an in-flight original: the original's lock life and the waiter's own
+ * deadline − 500 ms, whichever ends first (cluster.md §12, http-api.md §5).
+ */
+export function waitLimit(lockExpiresAtMs: number, deadlineMs: number): number {
+  return Math.min(lockExpiresAtMs, deadlineMs - IN_USE_MARGIN_MS);
+}
+
 interface Entry<R> {
   state: 'in_flight' | 'done';
   hash: string;
@@ -41,18 +57,31 @@ interface Entry<R> {
 export type Acquired<R> = { readonly kind: 'new'; readonly owner: number } | { readonly kind: 'done'; readonly response: R };
 
 export interface InProcessIdempotencyOptions {
+  /** Life of a completed record (24 h). */
   readonly ttlMs?: number;
+  /** Life of an in-flight record's lock (30 s): a hung original is taken over after it. */
   readonly lockMs?: number;
+  /** Completed records kept at most (oldest evicted first); in-flight ones are never evicted. */
   readonly maxEntries?: number;
   readonly nowMs?: () => number;
+  /** Waits `ms` (tests pass a fake that advances their clock); a completed or released original ends it early. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+const realSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
 
 export class InProcessIdempotency<R> {
   readonly #ttlMs: number;
   readonly #lockMs: number;
   readonly #max: number;
   readonly #nowMs: () => number;
-  readonly #map = new Map<string, Entry<R>>();
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #inFlight = new Map<string, Entry<R>>();
+  /** Completed records in completion order, so expiry and eviction take them from the front. */
+  readonly #done = new Map<string, Entry<R>>();
   #nextOwner = 1;
 
   constructor(opts: InProcessIdempotencyOptions = {}) {
@@ -60,10 +89,12 @@ export class InProcessIdempotency<R> {
     this.#lockMs = opts.lockMs ?? 30_000;
     this.#max = opts.maxEntries ?? 100_000;
     this.#nowMs = opts.nowMs ?? Date.now;
+    this.#sleep = opts.sleep ?? realSleep;
   }
 
+  /** Records held (in flight and completed). */
   get size(): number {
-    return this.#map.size;
+    return this.#inFlight.size + this.#done.size;
   }
 
   static scope(tenantId: string, key: string, idempotencyKey: string): string {
@@ -72,55 +103,79 @@ export class InProcessIdempotency<R> {
 
   /**
    * Takes the record for a new execution, or answers with the stored response of a completed one. Another
-   * request hash → IDEMPOTENCY_KEY_CONFLICT; a still-running original that does not finish before
-   * min(lock, deadline − 500 ms) → IDEMPOTENCY_KEY_IN_USE.
+   * request hash → IDEMPOTENCY_KEY_CONFLICT. A running original is polled (50 → 200 ms); once it completes its
+   * response is replayed, once it fails or its lock lapses the caller runs the write itself, and if neither
+   * happens before the lock's end and `deadlineMs` − 500 ms → IDEMPOTENCY_KEY_IN_USE.
    */
   async acquire(scope: string, hash: string, deadlineMs: number): Promise<Acquired<R>> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const now = this.#nowMs();
-      const e = this.#map.get(scope);
-      if (!e || e.expiresAt <= now) {
-        if (e) this.#map.delete(scope);
+      this.#expire(now);
+      const e = this.#live(scope, now);
+      if (!e) {
         const owner = this.#nextOwner++;
-        this.#map.set(scope, { state: 'in_flight', hash, owner, response: undefined, expiresAt: now + this.#lockMs, waiters: [] });
-        this.#evict();
+        this.#inFlight.set(scope, { state: 'in_flight', hash, owner, response: undefined, expiresAt: now + this.#lockMs, waiters: [] });
         return { kind: 'new', owner };
       }
       if (e.hash !== hash) {
         throw new PairdbError('IDEMPOTENCY_KEY_CONFLICT', 'the idempotency key was used with a different request');
       }
       if (e.state === 'done') return { kind: 'done', response: e.response as R };
-      const waitUntil = Math.min(e.expiresAt, deadlineMs - 500);
-      if (waitUntil <= now) throw new PairdbError('IDEMPOTENCY_KEY_IN_USE', 'the same request is still in flight', { retryAfterSeconds: 1 });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitUntil - now);
-        e.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      if (this.#map.get(scope) === e && e.state === 'in_flight' && this.#nowMs() >= waitUntil && e.expiresAt > this.#nowMs()) {
+      const limit = waitLimit(e.expiresAt, deadlineMs);
+      if (limit <= now) {
         throw new PairdbError('IDEMPOTENCY_KEY_IN_USE', 'the same request is still in flight', { retryAfterSeconds: 1 });
       }
+      await this.#pause(e, Math.min(pollDelayMs(attempt), limit - now));
     }
   }
 
-  /** Stores the response of a successful first execution. */
+  /** Stores the response of a successful first execution; it is replayed for 24 h. */
   complete(scope: string, owner: number, response: R): void {
-    const e = this.#map.get(scope);
+    const e = this.#inFlight.get(scope);
     if (!e || e.owner !== owner) return; // our lock lapsed and someone else owns it now
+    this.#inFlight.delete(scope);
     e.state = 'done';
     e.response = response;
     e.expiresAt = this.#nowMs() + this.#ttlMs;
+    this.#done.delete(scope);
+    this.#done.set(scope, e);
+    this.#evict();
     this.#wake(e);
   }
 
   /** Drops the record of a failed execution so a retry may run. */
   release(scope: string, owner: number): void {
-    const e = this.#map.get(scope);
+    const e = this.#inFlight.get(scope);
     if (!e || e.owner !== owner) return;
-    this.#map.delete(scope);
+    this.#inFlight.delete(scope);
     this.#wake(e);
+  }
+
+  /** The unexpired record of `scope`, if any (a lapsed lock counts as gone). */
+  #live(scope: string, now: number): Entry<R> | undefined {
+    const flying = this.#inFlight.get(scope);
+    if (flying && flying.expiresAt > now) return flying;
+    if (flying) this.#inFlight.delete(scope);
+    const done = this.#done.get(scope);
+    if (done && done.expiresAt > now) return done;
+    if (done) this.#done.delete(scope);
+    return undefined;
+  }
+
+  /** Waits `ms`, or less if the original completes or fails meanwhile. */
+  #pause(e: Entry<R>, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const wake = (): void => {
+        if (settled) return;
+        settled = true;
+        const i = e.waiters.indexOf(wake);
+        if (i >= 0) e.waiters.splice(i, 1);
+        resolve();
+      };
+      e.waiters.push(wake);
+      void this.#sleep(ms).then(wake, wake);
+    });
   }
 
   #wake(e: Entry<R>): void {
@@ -129,12 +184,18 @@ export class InProcessIdempotency<R> {
     for (const w of ws) w();
   }
 
+  /** Completed records past their 24 h: all expire in completion order, so only the front is looked at. */
+  #expire(now: number): void {
+    for (const [k, e] of this.#done) {
+      if (e.expiresAt > now) break;
+      this.#done.delete(k);
+    }
+  }
+
   #evict(): void {
-    // Oldest insertions first; in-flight records are skipped (their owners still need them).
-    if (this.#map.size <= this.#max) return;
-    for (const [k, e] of this.#map) {
-      if (this.#map.size <= this.#max) break;
-      if (e.state === 'done') this.#map.delete(k);
+    for (const k of this.#done.keys()) {
+      if (this.#done.size <= this.#max) break;
+      this.#done.delete(k);
     }
   }
 }

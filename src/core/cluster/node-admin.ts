@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { PairdbError } from '../errors.js';
-import type { MetadataStore, MigrationRecord, NodeState, StorageNodeRecord } from '../metadata/metadata-store.js';
+import type { MetadataStore, MigrationRecord, NodeState, StorageNodeRecord, TenantRecord } from '../metadata/metadata-store.js';
+import { newMigrationRecord } from './migration-driver.js';
 import type { Logger } from '../observability/logger.js';
 import type * as pb from '../rpc/types.js';
 import { type ClientFactory, type NodeRegistry, nodeAddress } from './node-registry.js';
@@ -10,8 +10,8 @@ import { checkHost, checkNodeId } from './validation.js';
 /**
  * Storage-node RPCs of CoordinatorService (rpc.md §5, cluster.md §11.1): AddStorageNode with the new-cluster
  * shortcut, ListStorageNodes, GetMigrationStatus, ClusterStatus. Changes are serialized by a mutex (the
- * embedded stand-in for the Postgres advisory lock). Moving data between nodes (migrations with streaming)
- * arrives in a later issue: until then a node can only join while no tenant exists, and removal is refused.
+ * embedded stand-in for the Postgres advisory lock). Node additions, removals and RF changes are queued here as
+ * migrations; the MigrationDriver (migration-driver.ts) runs them.
  */
 
 const MIGRATION_ID = /^mig-[0-9a-f-]{36}$/;
@@ -66,7 +66,14 @@ export function migrationPercentage(m: MigrationRecord): number {
   return Math.floor((m.keysMigrated * 10000) / m.totalKeys) / 100;
 }
 
-export function migrationToWire(m: MigrationRecord): pb.MigrationStatus {
+/** estimated_completion = now + elapsed·(total − migrated)/migrated once migrated > 0 (cluster.md §11.4); 0 = unknown. */
+export function estimatedCompletionMs(m: MigrationRecord, nowMs: number): number {
+  if (m.status !== 'in_progress' || m.startedAtMs === null || m.keysMigrated <= 0) return 0;
+  const elapsed = Math.max(0, nowMs - m.startedAtMs);
+  return Math.round(nowMs + (elapsed * Math.max(0, m.totalKeys - m.keysMigrated)) / m.keysMigrated);
+}
+
+export function migrationToWire(m: MigrationRecord, nowMs = Date.now()): pb.MigrationStatus {
   const tasks = m.tasks.length;
   return {
     migration_id: m.migrationId,
@@ -77,7 +84,7 @@ export function migrationToWire(m: MigrationRecord): pb.MigrationStatus {
     phase: PHASE_WIRE[m.phase],
     progress: { keys_migrated: m.keysMigrated, total_keys: m.totalKeys, percentage: migrationPercentage(m) },
     started_at_ms: m.startedAtMs ?? 0,
-    estimated_completion_ms: 0,
+    estimated_completion_ms: estimatedCompletionMs(m, nowMs),
     completed_at_ms: m.completedAtMs ?? 0,
     error_message: m.errorMessage ?? '',
     old_replication_factor: m.oldRf ?? 0,
@@ -92,6 +99,10 @@ export class NodeAdmin {
   readonly #d: NodeAdminDeps;
   readonly #nowMs: () => number;
   #chain: Promise<unknown> = Promise.resolve();
+  /** A migration was queued (the driver looks for work). */
+  onQueued: (() => void) | undefined;
+  /** RemoveStorageNode of a node whose addition is running: the driver rolls it back. */
+  onCancel: ((migrationId: string) => void) | undefined;
 
   constructor(deps: NodeAdminDeps) {
     this.#d = deps;
@@ -121,15 +132,37 @@ export class NodeAdmin {
         if (n.nodeId === req.node_id) throw new PairdbError('NODE_EXISTS', `node ${req.node_id} already exists (${n.state})`);
         if (nodeAddress(n.host, n.port) === address) throw new PairdbError('NODE_EXISTS', `${address} is already node ${n.nodeId}`);
       }
-      if ((await this.#d.store.countTenants()) > 0) {
-        // Joining a ring that may hold data needs streaming (cluster.md §11.4): a later issue.
-        throw new PairdbError('UNIMPLEMENTED', 'adding a storage node once tenants exist needs data migration, not implemented yet');
+      const queued = (await this.#d.store.listMigrations()).filter((m) => m.status === 'pending' || m.status === 'in_progress');
+      for (const m of queued) {
+        if (m.type !== 'node_addition') continue;
+        const n = nodes.find((x) => x.nodeId === m.nodeId);
+        if (m.nodeId === req.node_id) throw new PairdbError('NODE_EXISTS', `node ${req.node_id} is already being added (${m.migrationId})`);
+        if (n && nodeAddress(n.host, n.port) === address) throw new PairdbError('NODE_EXISTS', `${address} is already being added as ${n.nodeId}`);
       }
       await this.#checkEmpty(req.node_id, address);
-      // New-cluster shortcut (§11.1): no tenant, so no data can exist; the node is normal at once and its
-      // migration is recorded as completed with 0 keys.
       const now = this.#nowMs();
       const prev = nodes.find((n) => n.nodeId === req.node_id);
+      if ((await this.#d.store.countTenants()) > 0) {
+        // A ring that may hold data: the node joins through a migration (cluster.md §11). Until the driver starts it,
+        // the node's address waits in storage_nodes with a state outside both rings.
+        const node: StorageNodeRecord = {
+          nodeId: req.node_id,
+          host: req.host,
+          port: req.port,
+          virtualNodes: vnodes,
+          state: prev?.state === 'failed' ? 'failed' : 'removed',
+          createdAtMs: prev?.createdAtMs ?? now,
+          updatedAtMs: now,
+          stateChangedAtMs: prev?.stateChangedAtMs ?? now,
+        };
+        const migration = newMigrationRecord('node_addition', { nodeId: req.node_id }, now);
+        await this.#d.store.commitTopologyChange({ nodes: [node], migrations: [migration] });
+        this.#d.logger.info({ node: req.node_id, address, migration: migration.migrationId }, 'storage node addition queued');
+        this.onQueued?.();
+        return { node_id: req.node_id, migration_id: migration.migrationId, message: 'node addition accepted', estimated_completion_ms: 0 };
+      }
+      // New-cluster shortcut (§11.1): no tenant, so no data can exist; the node is normal at once and its
+      // migration is recorded as completed with 0 keys.
       const node: StorageNodeRecord = {
         nodeId: req.node_id,
         host: req.host,
@@ -140,32 +173,7 @@ export class NodeAdmin {
         updatedAtMs: now,
         stateChangedAtMs: now,
       };
-      const migration: MigrationRecord = {
-        migrationId: `mig-${randomUUID()}`,
-        type: 'node_addition',
-        nodeId: req.node_id,
-        tenantId: null,
-        oldRf: null,
-        newRf: null,
-        status: 'completed',
-        phase: 'done',
-        force: false,
-        rfGroups: null,
-        maxRf: null,
-        keysMigrated: 0,
-        totalKeys: 0,
-        driverGeneration: 0,
-        errorMessage: null,
-        cleanup: [],
-        createdAtMs: now,
-        updatedAtMs: now,
-        deadlineAtMs: null,
-        startedAtMs: now,
-        completedAtMs: now,
-        cleanupAfterMs: null,
-        cleanedUpAtMs: null,
-        tasks: [],
-      };
+      const migration: MigrationRecord = { ...newMigrationRecord('node_addition', { nodeId: req.node_id }, now), status: 'completed', phase: 'done', startedAtMs: now, completedAtMs: now };
       const epoch = await this.#d.store.commitTopologyChange({ nodes: [node], migrations: [migration] });
       await this.#d.onTopologyChanged();
       this.#d.logger.info({ node: req.node_id, address, epoch, migration: migration.migrationId }, 'storage node added');
@@ -198,12 +206,81 @@ export class NodeAdmin {
     }
   }
 
-  async remove(req: pb.RemoveStorageNodeRequest__Output): Promise<pb.NodeChangeResponse> {
+  /**
+   * RemoveStorageNode (§11.1): cancels the node's queued or running addition; answers an already queued removal with
+   * its id; else queues a node_removal unless too few normal nodes would remain for the largest RF (NODE_IN_USE,
+   * skipped by `force`).
+   */
+  remove(req: pb.RemoveStorageNodeRequest__Output): Promise<pb.NodeChangeResponse> {
     checkNodeId(req.node_id);
-    const nodes = await this.#d.store.listStorageNodes();
-    const n = nodes.find((x) => x.nodeId === req.node_id && x.state !== 'removed');
-    if (!n) throw new PairdbError('NODE_NOT_FOUND', `storage node ${req.node_id} not found`);
-    throw new PairdbError('UNIMPLEMENTED', 'removing a storage node needs data migration, not implemented yet');
+    return this.#serialized(async () => {
+      const [nodes, migrations] = await Promise.all([this.#d.store.listStorageNodes(), this.#d.store.listMigrations()]);
+      const queued = migrations.filter((m) => (m.status === 'pending' || m.status === 'in_progress') && m.nodeId === req.node_id);
+      const addition = queued.find((m) => m.type === 'node_addition');
+      const now = this.#nowMs();
+      if (addition) {
+        // A pending addition is cancelled in place unless the driver started it meanwhile; a running one is rolled
+        // back by the driver.
+        const guard = { migrationId: addition.migrationId, driverGeneration: addition.driverGeneration, phase: addition.phase, status: addition.status };
+        const cancelledInPlace =
+          addition.status === 'pending' &&
+          (await this.#d.store.commitTopologyChange({ migrations: [{ ...addition, status: 'cancelled', completedAtMs: now, updatedAtMs: now }], expect: [guard] })) >= 0;
+        if (!cancelledInPlace) this.onCancel?.(addition.migrationId);
+        this.#d.logger.info({ node: req.node_id, migration: addition.migrationId }, 'storage node addition cancelled');
+        return { node_id: req.node_id, migration_id: addition.migrationId, message: 'node addition cancelled', estimated_completion_ms: 0 };
+      }
+      const removal = queued.find((m) => m.type === 'node_removal');
+      if (removal) return { node_id: req.node_id, migration_id: removal.migrationId, message: 'node removal already queued', estimated_completion_ms: 0 };
+      const n = nodes.find((x) => x.nodeId === req.node_id && x.state !== 'removed');
+      if (!n) throw new PairdbError('NODE_NOT_FOUND', `storage node ${req.node_id} not found`);
+      if (n.state === 'failed') {
+        // Not in any ring: nothing to stream.
+        await this.#d.store.commitTopologyChange({ nodes: [{ ...n, state: 'removed', updatedAtMs: now, stateChangedAtMs: now }] });
+        await this.#d.onTopologyChanged();
+        return { node_id: req.node_id, migration_id: '', message: 'failed node removed', estimated_completion_ms: 0 };
+      }
+      // Projected topology: normal nodes after every queued change, against the largest RF after queued RF changes.
+      const active = migrations.filter((m) => m.status === 'pending' || m.status === 'in_progress');
+      const leaving = new Set(active.filter((m) => m.type === 'node_removal').map((m) => m.nodeId));
+      const queuedAdds = active.filter((m) => m.type === 'node_addition' && m.status === 'pending').length;
+      const remaining =
+        nodes.filter((x) => (x.state === 'normal' || x.state === 'bootstrapping') && !leaving.has(x.nodeId) && x.nodeId !== req.node_id).length + queuedAdds;
+      let rMax = await this.#d.store.maxReplicationFactor();
+      for (const m of active) if (m.type === 'replication_change' && m.newRf !== null) rMax = Math.max(rMax, m.newRf);
+      if (!req.force && remaining < rMax) {
+        throw new PairdbError('NODE_IN_USE', `removing ${req.node_id} would leave ${remaining} normal storage nodes, below the largest replication factor ${rMax}`);
+      }
+      const migration = newMigrationRecord('node_removal', { nodeId: req.node_id, force: req.force }, now);
+      await this.#d.store.commitTopologyChange({ migrations: [migration] });
+      this.#d.logger.info({ node: req.node_id, migration: migration.migrationId, force: req.force }, 'storage node removal queued');
+      this.onQueued?.();
+      return { node_id: req.node_id, migration_id: migration.migrationId, message: 'node removal accepted', estimated_completion_ms: 0 };
+    });
+  }
+
+  /**
+   * UpdateReplicationFactor (§11.1): 1..10 and ≤ the projected normal + bootstrapping nodes, else
+   * INVALID_REPLICATION_FACTOR; the projected value (after queued changes) → no migration ('').
+   */
+  enqueueReplicationChange(tenant: TenantRecord, newRf: number): Promise<string> {
+    return this.#serialized(async () => {
+      const [nodes, migrations] = await Promise.all([this.#d.store.listStorageNodes(), this.#d.store.listMigrations()]);
+      const active = migrations.filter((m) => m.status === 'pending' || m.status === 'in_progress');
+      let projected = tenant.replicationFactor;
+      for (const m of active) if (m.type === 'replication_change' && m.tenantId === tenant.tenantId && m.status === 'pending') projected = m.newRf!;
+      if (newRf === projected) return '';
+      const leaving = new Set(active.filter((m) => m.type === 'node_removal').map((m) => m.nodeId));
+      const queuedAdds = active.filter((m) => m.type === 'node_addition' && m.status === 'pending').length;
+      const eligible = nodes.filter((n) => (n.state === 'normal' || n.state === 'bootstrapping') && !leaving.has(n.nodeId)).length + queuedAdds;
+      if (!Number.isInteger(newRf) || newRf < 1 || newRf > 10 || newRf > eligible) {
+        throw new PairdbError('INVALID_REPLICATION_FACTOR', `replication factor must be 1..${Math.min(10, eligible)} (normal and joining storage nodes), got ${newRf}`);
+      }
+      const migration = newMigrationRecord('replication_change', { tenantId: tenant.tenantId, oldRf: projected, newRf }, this.#nowMs());
+      await this.#d.store.commitTopologyChange({ migrations: [migration] });
+      this.#d.logger.info({ tenant: tenant.tenantId, old_rf: projected, new_rf: newRf, migration: migration.migrationId }, 'replication factor change queued');
+      this.onQueued?.();
+      return migration.migrationId;
+    });
   }
 
   async #infos(includeRemoved: boolean): Promise<pb.StorageNodeInfo[]> {

@@ -24,6 +24,11 @@ export interface StorageNodeClient {
   scanRange?(req: pb.ScanRangeRequest, opts: CallOptions): AsyncGenerator<pb.ScanRangeBatch__Output>;
   /** BatchWrite (hint delivery, streaming, repair); optional so test doubles may leave it out. */
   batchWrite?(batches: readonly pb.BatchWriteRequest[], opts: CallOptions): Promise<pb.BatchWriteAck__Output[]>;
+  /** Migration streaming (cluster.md §11.4) and cleanup/rollback drops; optional so test doubles may leave them out. */
+  startStreaming?(req: pb.StartStreamingRequest, opts: CallOptions): Promise<pb.StartStreamingResponse__Output>;
+  getStreamStatus?(req: pb.GetStreamStatusRequest, opts: CallOptions): Promise<pb.StreamStatus__Output>;
+  stopStreaming?(req: pb.StopStreamingRequest, opts: CallOptions): Promise<pb.StreamStatus__Output>;
+  compact?(req: pb.CompactRequest, opts: CallOptions): Promise<pb.CompactResponse__Output>;
   close(): void;
 }
 
@@ -65,6 +70,7 @@ export class NodeRegistry {
   readonly #threshold: number;
   readonly #handles = new Map<string, NodeHandle>();
   #ring = new Ring([]);
+  #ringNew = new Ring([]);
   #probeTimer: NodeJS.Timeout | undefined;
   #probing = false;
 
@@ -76,6 +82,11 @@ export class NodeRegistry {
   /** The ring of counted nodes (`normal` and `leaving`): ring_old = ring_new outside a migration. */
   get ring(): Ring {
     return this.#ring;
+  }
+
+  /** ring_new (cluster.md §1): `normal` and `bootstrapping` nodes; the same ring outside a migration. */
+  get ringNew(): Ring {
+    return this.#ringNew;
   }
 
   get handles(): IterableIterator<NodeHandle> {
@@ -118,10 +129,13 @@ export class NodeRegistry {
         this.#handles.delete(id);
       }
     }
-    const counted = [...this.#handles.values()]
-      .filter((h) => h.record.state === 'normal' || h.record.state === 'leaving')
-      .map((h) => ({ nodeId: h.record.nodeId, virtualNodes: h.record.virtualNodes }));
-    this.#ring = new Ring(counted);
+    const ringOf = (states: readonly string[]) =>
+      [...this.#handles.values()].filter((h) => states.includes(h.record.state)).map((h) => ({ nodeId: h.record.nodeId, virtualNodes: h.record.virtualNodes }));
+    const old = ringOf(['normal', 'leaving']);
+    const neu = ringOf(['normal', 'bootstrapping']);
+    this.#ring = new Ring(old);
+    const same = old.length === neu.length && old.every((n, i) => n.nodeId === neu[i]!.nodeId);
+    this.#ringNew = same ? this.#ring : new Ring(neu);
   }
 
   /** Feeds one RPC result into the node's circuit. */
@@ -154,6 +168,7 @@ export class NodeRegistry {
     for (const h of this.#handles.values()) h.client.close();
     this.#handles.clear();
     this.#ring = new Ring([]);
+    this.#ringNew = this.#ring;
   }
 
   /** One probe round: every down node gets a Health call; an answer closes its circuit. */

@@ -1,6 +1,7 @@
 /**
  * The asynchronous read-repair queue (cluster.md §7 step 6): bounded (1000 jobs), drained by a few workers
- * (4); a job offered to a full queue is dropped and counted. Repair failures are not hinted.
+ * (4); a job offered to a full queue is dropped and counted. Repair failures are counted, not hinted (the `send`
+ * function logs them).
  */
 export type RepairResult = 'sent' | 'dropped' | 'failed';
 
@@ -45,6 +46,21 @@ export class ReadRepairQueue<J> {
       void this.#work();
     }
     return true;
+  }
+
+  /**
+   * Sends a job at once, outside the queue and its bound (`--read-repair sync`, where the read waits for it), and
+   * reports the result like a queued job's.
+   */
+  async sendNow(job: J): Promise<RepairResult> {
+    try {
+      await this.#send(job);
+      this.#onResult('sent');
+      return 'sent';
+    } catch {
+      this.#onResult('failed');
+      return 'failed';
+    }
   }
 
   /** Resolves once the queue is empty and no job is being sent (for shutdown and tests). */

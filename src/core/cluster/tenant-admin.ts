@@ -65,6 +65,9 @@ function rateFromWire(v: number | undefined, what: string): number | null {
 }
 
 export class TenantAdmin {
+  /** Queues a replication_change migration; resolves with its id ('' when the projected RF is already that). */
+  enqueueRfChange: ((tenant: TenantRecord, newRf: number) => Promise<string>) | undefined;
+
   readonly #d: TenantAdminDeps;
   readonly #nowMs: () => number;
 
@@ -197,7 +200,15 @@ export class TenantAdmin {
         updated_at_ms: cur.updatedAtMs,
       };
     }
-    // A real change moves data (a replication_change migration, cluster.md §11), which arrives in a later issue.
-    throw new PairdbError('UNIMPLEMENTED', 'changing the replication factor of a tenant needs migrations, not implemented yet');
+    // A real change moves data: a replication_change migration (cluster.md §11), queued behind any other.
+    if (!this.enqueueRfChange) throw new PairdbError('UNIMPLEMENTED', 'replication factor changes need the migration driver');
+    const migrationId = await this.enqueueRfChange(cur, req.new_replication_factor);
+    return {
+      tenant_id: cur.tenantId,
+      old_replication_factor: cur.replicationFactor,
+      new_replication_factor: req.new_replication_factor,
+      migration_id: migrationId,
+      updated_at_ms: migrationId ? this.#nowMs() : cur.updatedAtMs,
+    };
   }
 }

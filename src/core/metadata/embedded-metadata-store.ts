@@ -7,6 +7,7 @@ import type {
   ListPage,
   MetadataStore,
   MigrationRecord,
+  MigrationGuard,
   MigrationTaskRecord,
   RepairRunRecord,
   StorageNodeRecord,
@@ -589,6 +590,14 @@ export class EmbeddedMetadataStore implements MetadataStore {
 
   commitTopologyChange(change: TopologyChange): Promise<number> {
     return this.#mutate((s) => {
+      for (const e of change.expect ?? []) {
+        const cur = s.migrations.get(e.migrationId);
+        if (!cur || cur.driverGeneration !== e.driverGeneration || cur.phase !== e.phase || cur.status !== e.status) return -1;
+      }
+      for (const t of change.tenants ?? []) {
+        checkTenant(t);
+        s.tenants.set(t.tenantId, t);
+      }
       for (const n of change.nodes ?? []) {
         if (!NODE_ID.test(n.nodeId) || n.port < 1 || n.port > 65535 || n.virtualNodes < 1 || n.virtualNodes > 1024 || !NODE_STATES.has(n.state)) {
           throw new PairdbError('INVALID_REQUEST', `storage node record ${n.nodeId} fails the schema checks`);
@@ -624,6 +633,16 @@ export class EmbeddedMetadataStore implements MetadataStore {
       if (r.status === 'completed' && r.rangesSkipped === 0 && (r.finishedAtMs ?? 0) > last) last = r.finishedAtMs!;
     }
     return last;
+  }
+
+  updateMigration(m: MigrationRecord, expect: MigrationGuard): Promise<boolean> {
+    return this.#mutate((s) => {
+      const cur = s.migrations.get(m.migrationId);
+      if (!cur || cur.driverGeneration !== expect.driverGeneration || cur.phase !== expect.phase || cur.status !== expect.status) return false;
+      checkMigration(m);
+      s.migrations.set(m.migrationId, m);
+      return true;
+    });
   }
 
   async getHlcFloor(coordinatorId: string): Promise<number> {

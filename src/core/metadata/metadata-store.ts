@@ -87,10 +87,24 @@ export interface TopologyRecord {
   readonly updatedAtMs: number;
 }
 
+/** What a migration must still be for a guarded write to apply (cluster.md §11.3 `WHERE driver_generation = … AND phase = …`). */
+export interface MigrationGuard {
+  readonly driverGeneration: number;
+  readonly phase: MigrationPhaseName;
+  readonly status: MigrationStatusName;
+}
+
 /** A membership change written in one step together with `epoch + 1` (cluster.md §4). */
 export interface TopologyChange {
   readonly nodes?: readonly StorageNodeRecord[];
   readonly migrations?: readonly MigrationRecord[];
+  /** Tenant replication factors changed with the topology (an RF change starting or rolling back). */
+  readonly tenants?: readonly TenantRecord[];
+  /**
+   * Guard of a migration driver (cluster.md §11.3): every listed migration must still have this driver_generation and
+   * phase, else nothing is written and the commit resolves -1 (the driver lost ownership).
+   */
+  readonly expect?: ReadonlyArray<MigrationGuard & { readonly migrationId: string }>;
 }
 
 export type RepairRunStatus = 'running' | 'completed' | 'failed' | 'aborted';
@@ -144,8 +158,13 @@ export interface MetadataStore {
   listMigrations(): Promise<MigrationRecord[]>;
 
   getTopology(): Promise<TopologyRecord>;
-  /** Writes nodes and migrations and bumps the epoch, atomically; resolves with the new epoch. */
+  /** Writes nodes, migrations and tenants and bumps the epoch, atomically; resolves with the new epoch (-1: guard failed). */
   commitTopologyChange(change: TopologyChange): Promise<number>;
+  /**
+   * Saves a migration's progress (counters, tasks, checkpoints) without an epoch change, if its driver_generation and
+   * phase are still the expected ones; resolves false when not (the driver lost ownership, cluster.md §11.3).
+   */
+  updateMigration(m: MigrationRecord, expect: MigrationGuard): Promise<boolean>;
 
   /** Inserts or replaces a repair run by run_id; a backend may keep only the most recent runs. */
   saveRepairRun(run: RepairRunRecord): Promise<void>;

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { BatchWriteStream } from './batch-write-stream.js';
 import { CLIENT_CHANNEL_OPTIONS, loadProtos } from './load-proto.js';
 import { PipeClient, callOrderedBidi, callServerStream, callUnary, type CallOptions } from './pipe.js';
 import type { CoordinatorServiceClient } from './generated/pairdb/v1/CoordinatorService.js';
@@ -178,6 +179,31 @@ export class StorageClient {
    */
   batchWrite(batches: readonly pb.BatchWriteRequest[], opts: CallOptions): Promise<pb.BatchWriteAck__Output[]> {
     return callOrderedBidi(this.#client, 'BatchWrite', batches, opts);
+  }
+
+  /**
+   * BatchWrite as an open call (streaming, cluster.md §11.4): batches are sent as they are ready, acks taken in order
+   * with a timeout each. No overall deadline: a stream runs as long as it has data.
+   */
+  openBatchWrite(opts: Pick<CallOptions, 'requestId'>): BatchWriteStream {
+    const metadata = new grpc.Metadata();
+    if (opts.requestId) metadata.set('x-request-id', opts.requestId);
+    return new BatchWriteStream(this.#client.BatchWrite(metadata) as never, this.address);
+  }
+
+  /** StartStreaming (rpc.md §6, 5 s): starts or joins `stream_id`; RESOURCE_EXHAUSTED past 4 outgoing streams. */
+  startStreaming(req: pb.StartStreamingRequest, opts: CallOptions): Promise<pb.StartStreamingResponse__Output> {
+    return callUnary(this.#client, 'StartStreaming', req, opts);
+  }
+
+  /** GetStreamStatus (rpc.md §6, 5 s): STREAM_NOT_FOUND when the node does not know the stream (e.g. restarted). */
+  getStreamStatus(req: pb.GetStreamStatusRequest, opts: CallOptions): Promise<pb.StreamStatus__Output> {
+    return callUnary(this.#client, 'GetStreamStatus', req, opts);
+  }
+
+  /** StopStreaming (rpc.md §6, 5 s): idempotent; answers the final status. */
+  stopStreaming(req: pb.StopStreamingRequest, opts: CallOptions): Promise<pb.StreamStatus__Output> {
+    return callUnary(this.#client, 'StopStreaming', req, opts);
   }
 
   /** Unary Write, for tools and tests (same server code path as the pipe). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InProcessIdempotency, requestHash, writeIdOf } from '../../../src/core/cluster/idempotency.js';
+import { InProcessIdempotency, pollDelayMs, requestHash, waitLimit, writeIdOf } from '../../../src/core/cluster/idempotency.js';
 import { clockFrom } from '../../../src/core/model/vector-clock.js';
 
 describe('requestHash', () => {
@@ -68,5 +68,105 @@ describe('InProcessIdempotency', () => {
       idem.complete(`k${i}`, a.owner, {});
     }
     expect(idem.size).toBeLessThanOrEqual(4); // 3 + the in-flight one
+  });
+
+  /** A fake clock: `sleep` advances it and records each wait. */
+  function fakeTime(start = 1_000_000) {
+    const t = { now: start, sleeps: [] as number[] };
+    const opts = {
+      nowMs: () => t.now,
+      sleep: async (ms: number) => {
+        t.sleeps.push(ms);
+        t.now += ms;
+      },
+    };
+    return { t, opts };
+  }
+
+  it('polls a running original 50, 100, then every 200 ms, and answers IN_USE at its deadline − 500 ms', async () => {
+    const { t, opts } = fakeTime();
+    const idem = new InProcessIdempotency<object>(opts);
+    await idem.acquire('s', 'h', t.now + 60_000);
+    const deadline = t.now + 1_600; // may wait until +1100
+    await expect(idem.acquire('s', 'h', deadline)).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE', retryAfterSeconds: 1 });
+    expect(t.sleeps).toEqual([50, 100, 200, 200, 200, 200, 150]);
+    expect(t.now).toBe(deadline - 500);
+  });
+
+  it('answers IN_USE at once when the deadline leaves less than 500 ms', async () => {
+    const { t, opts } = fakeTime();
+    const idem = new InProcessIdempotency<object>(opts);
+    await idem.acquire('s', 'h', t.now + 60_000);
+    await expect(idem.acquire('s', 'h', t.now + 500)).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE' });
+    expect(t.sleeps).toEqual([]);
+  });
+
+  it('takes over when the original lock lapses (30 s) before the waiter gives up', async () => {
+    const { t, opts } = fakeTime();
+    const idem = new InProcessIdempotency<{ n: number }>(opts);
+    const start = t.now;
+    const first = (await idem.acquire('s', 'h', start + 120_000)) as { owner: number };
+    const second = await idem.acquire('s', 'h', start + 120_000);
+    expect(second.kind).toBe('new');
+    expect(t.now).toBe(start + 30_000);
+    // The hung original finishing late changes nothing: the record belongs to the second execution now.
+    idem.complete('s', first.owner, { n: 1 });
+    idem.complete('s', (second as { owner: number }).owner, { n: 2 });
+    expect(await idem.acquire('s', 'h', t.now + 10_000)).toEqual({ kind: 'done', response: { n: 2 } });
+  });
+
+  it('wakes a waiter as soon as the original completes, without waiting out the poll delay', async () => {
+    const idem = new InProcessIdempotency<{ n: number }>({ sleep: () => new Promise(() => undefined) }); // polls never end
+    const first = (await idem.acquire('s', 'h', Date.now() + 60_000)) as { owner: number };
+    const waiter = idem.acquire('s', 'h', Date.now() + 60_000);
+    await Promise.resolve();
+    idem.complete('s', first.owner, { n: 3 });
+    expect(await waiter).toEqual({ kind: 'done', response: { n: 3 } });
+  });
+
+  it('forgets a failed original so its retry runs, and replays a completed one only for 24 h', async () => {
+    const { t, opts } = fakeTime();
+    const idem = new InProcessIdempotency<{ n: number }>(opts);
+    const failed = (await idem.acquire('s', 'h', t.now + 10_000)) as { owner: number };
+    idem.release('s', failed.owner);
+    const retry = (await idem.acquire('s', 'h', t.now + 10_000)) as { kind: string; owner: number };
+    expect(retry.kind).toBe('new');
+    idem.complete('s', retry.owner, { n: 1 });
+    t.now += 86_400_000 - 1;
+    expect((await idem.acquire('s', 'h', t.now + 10_000)).kind).toBe('done');
+    expect((await idem.acquire('s', 'other-hash', t.now + 10_000).catch((e: { code: string }) => e.code))).toBe('IDEMPOTENCY_KEY_CONFLICT');
+    t.now += 1;
+    // Expired: the key is free again, even for another request.
+    expect((await idem.acquire('s', 'other-hash', t.now + 10_000)).kind).toBe('new');
+  });
+
+  it('drops expired records without being asked for them, and evicts the oldest completed ones past the bound', async () => {
+    const { t, opts } = fakeTime();
+    const idem = new InProcessIdempotency<object>({ ...opts, maxEntries: 3 });
+    for (let i = 0; i < 3; i++) {
+      const a = (await idem.acquire(`old${i}`, 'h', t.now + 10_000)) as { owner: number };
+      idem.complete(`old${i}`, a.owner, { i });
+    }
+    expect(idem.size).toBe(3);
+    t.now += 86_400_000;
+    await idem.acquire('fresh', 'h', t.now + 10_000);
+    expect(idem.size).toBe(1); // the three expired ones went; only the in-flight one is left
+    for (let i = 0; i < 5; i++) {
+      const a = (await idem.acquire(`k${i}`, 'h', t.now + 10_000)) as { owner: number };
+      idem.complete(`k${i}`, a.owner, { i });
+    }
+    expect(idem.size).toBe(4); // 3 completed + 1 in flight (never evicted)
+    expect((await idem.acquire('k0', 'h', t.now + 10_000)).kind).toBe('new'); // evicted first
+    expect((await idem.acquire('k4', 'h', t.now + 10_000)).kind).toBe('done');
+  });
+});
+
+describe('poll schedule', () => {
+  it('grows from 50 ms to 200 ms and stays there', () => {
+    expect([0, 1, 2, 3, 10].map(pollDelayMs)).toEqual([50, 100, 200, 200, 200]);
+  });
+  it('waits at most the lock life and at most the deadline − 500 ms', () => {
+    expect(waitLimit(30_000, 10_000)).toBe(9_500);
+    expect(waitLimit(5_000, 10_000)).toBe(5_000);
   });
 });

@@ -42,4 +42,26 @@ describe('ReadRepairQueue', () => {
     await q.drained();
     expect(results.filter((r) => r === 'sent')).toHaveLength(3);
   });
+
+  it('sends a synchronous job at once, past a full queue, and counts it like a queued one', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const results: string[] = [];
+    const q = new ReadRepairQueue<number>({
+      capacity: 1,
+      workers: 1,
+      send: (n) => (n === 9 ? Promise.reject(new Error('replica down')) : n === 1 ? gate : Promise.resolve()),
+      onResult: (r) => results.push(r),
+    });
+    expect(q.offer(1)).toBe(true);
+    await Promise.resolve();
+    expect(q.offer(2)).toBe(true); // the queue is full now
+    expect(await q.sendNow(3)).toBe('sent');
+    expect(await q.sendNow(9)).toBe('failed');
+    expect(results).toEqual(['sent', 'failed']);
+    expect(q.length).toBe(1);
+    release();
+    await q.drained();
+    expect(results.filter((r) => r === 'sent')).toHaveLength(3);
+  });
 });
