@@ -12,7 +12,8 @@ import { pairdb } from '../e2e/cli-harness.js';
 /**
  * Operator features with real processes: the coordinator's `--repair-interval` schedule converges diverged replicas
  * without anyone calling Repair (and records the runs, the metrics and last_repair_completed_at_ms), and
- * `pairdb migration status [--watch]` on the node_addition migrations the new-cluster shortcut completed.
+ * `pairdb migration status [--watch]` on the node_addition migrations the new-cluster shortcut completed, and
+ * `node add --wait` on a real migration.
  */
 
 describe('operations (real processes)', () => {
@@ -97,5 +98,21 @@ describe('operations (real processes)', () => {
     } finally {
       coord.close();
     }
+  }, 240_000);
+
+  it('`node add --wait` follows a real node_addition (tenant data moving) to completed, while the schedule keeps running', async () => {
+    const i = await cluster.startExtraStorage('s4');
+    const env = { PAIRDB_URL: cluster.gatewayUrl };
+    const r = await pairdb(['node', 'add', '--id', 's4', '--addr', `127.0.0.1:${cluster.storage[i]!.port}`, '--wait', '--interval', '200ms', '-o', 'ndjson'], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ status: 'accepted', node_id: 's4' });
+    expect(lines.slice(1).every((l) => l.migration_id === lines[0].migration_id)).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ type: 'node_addition', migration_status: 'completed' });
+    // Afterwards the schedule goes on with the new ring: another run completes.
+    const after = Date.now();
+    await until('a periodic run after the migration', async () =>
+      Object.values(metadata().repair_runs as Record<string, { status: string; started_at: string }>).some((x) => x.status === 'completed' && Date.parse(x.started_at) > after),
+    );
   }, 240_000);
 });
