@@ -6,6 +6,7 @@ import { coordinatorCommand } from './commands/coordinator.js';
 import { deleteCommand } from './commands/delete.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { getCommand } from './commands/get.js';
+import { migrationCommand } from './commands/migration.js';
 import { nodeCommand } from './commands/node.js';
 import { defaultDeps, resolveFormat, type CliDeps, type ClientFlags, type OutputFormat } from './commands/output/context.js';
 import { renderError } from './commands/output/errors.js';
@@ -51,7 +52,12 @@ export function buildProgram(deps: CliDeps = defaultDeps(), state?: RunState): C
   program.commandsGroup('Daemons:').addCommand(gatewayCommand()).addCommand(coordinatorCommand()).addCommand(storageCommand(deps));
   program.commandsGroup('Data:').addCommand(putCommand(deps)).addCommand(getCommand(deps)).addCommand(deleteCommand(deps));
   program.commandsGroup('Tenants:').addCommand(tenantCommand(deps));
-  program.commandsGroup('Cluster:').addCommand(nodeCommand(deps)).addCommand(statusCommand(deps)).addCommand(repairCommand(deps));
+  program
+    .commandsGroup('Cluster:')
+    .addCommand(nodeCommand(deps))
+    .addCommand(migrationCommand(deps))
+    .addCommand(statusCommand(deps))
+    .addCommand(repairCommand(deps));
   program.commandsGroup('Tools:').addCommand(commitlogCommand(deps)).addCommand(sstableCommand(deps));
   program.commandsGroup('Other:').addCommand(versionCommand(deps));
 

@@ -21,6 +21,7 @@ interface CoordinatorFlags {
   readRepairQueue: string;
   tenantCacheTtl: string;
   shutdownTimeout: string;
+  repairInterval: string;
   migrationTimeout: string;
   migrationCleanupGrace: string;
   migrationPollInterval: string;
@@ -29,6 +30,23 @@ interface CoordinatorFlags {
 
 const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 const NODE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/**
+ * gc-grace of the storage nodes (cli-and-ops.md §4 default). The coordinator has no gc-grace flag yet, so the
+ * repair interval is checked against the default: a tombstone must be repaired onto every replica before any
+ * replica may purge it, or the deleted value comes back.
+ */
+const GC_GRACE_MS = 10 * 86_400_000;
+
+/** `--repair-interval`: 0 = off, else MUST be < gc-grace (cluster.md §14, cli-and-ops.md §4). */
+export function repairIntervalMs(text: string, gcGraceMs = GC_GRACE_MS): number {
+  const ms = parseDuration(text, '--repair-interval');
+  if (ms > 0 && ms >= gcGraceMs) {
+    throw new PairdbError('USAGE', `--repair-interval (${text}) must be below gc-grace (${gcGraceMs / 86_400_000}d)`, {
+      hint: 'repair more often than tombstones are purged, or deleted data can come back',
+    });
+  }
+  return ms;
+}
 
 function positiveDuration(text: string, what: string): number {
   const ms = parseDuration(text, what);
@@ -51,6 +69,7 @@ export function coordinatorCommand(): Command {
     .addOption(flag('--read-repair-queue <n>', 'queued asynchronous read repairs before new ones are dropped', String(COORDINATOR_DEFAULTS.readRepairQueue)))
     .addOption(flag('--tenant-cache-ttl <duration>', 'how long a tenant config is cached', '5m'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time on SIGTERM before connections are forced', '30s'))
+    .addOption(flag('--repair-interval <duration>', 'periodic anti-entropy repair of every tenant; 0 = off; must be below gc-grace (10d)', '0'))
     .addOption(flag('--migration-timeout <duration>', 'a migration not past handover_read by then rolls back', '1h'))
     .addOption(flag('--migration-cleanup-grace <duration>', "how long losers keep a completed migration's old copies before they are dropped", '24h'))
     .addOption(flag('--migration-poll-interval <duration>', 'how often the migration driver polls stream status and saves checkpoints', '2s'))
@@ -65,6 +84,7 @@ export function coordinatorCommand(): Command {
       const queue = Number(opts.readRepairQueue);
       if (!Number.isInteger(queue) || queue < 0) throw new PairdbError('USAGE', '--read-repair-queue must be a whole number');
       const adminPort = parsePort(opts.adminPort, '--admin-port');
+      const repairEvery = repairIntervalMs(opts.repairInterval);
       const log = createLogger('coordinator', opts.nodeId, opts.logLevel as LogLevel);
       const daemon = new CoordinatorDaemon(
         {
@@ -81,6 +101,7 @@ export function coordinatorCommand(): Command {
           readRepairQueue: queue,
           tenantCacheTtlMs: parseDuration(opts.tenantCacheTtl, '--tenant-cache-ttl'),
           shutdownTimeoutMs: positiveDuration(opts.shutdownTimeout, '--shutdown-timeout'),
+          repairIntervalMs: repairEvery,
           migrationTimeoutMs: positiveDuration(opts.migrationTimeout, '--migration-timeout'),
           migrationCleanupGraceMs: parseDuration(opts.migrationCleanupGrace, '--migration-cleanup-grace'),
           migrationPollMs: positiveDuration(opts.migrationPollInterval, '--migration-poll-interval'),

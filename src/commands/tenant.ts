@@ -3,12 +3,15 @@ import { PairdbError } from '../core/errors.js';
 import type { ConflictMode, CreateTenantInput, RateLimitsJson, UpdateTenantInput } from '../core/client/api-types.js';
 import { parseIntArg } from './output/args.js';
 import { addClientOptions, withContext, type CliDeps } from './output/context.js';
+import { DEFAULT_WATCH_INTERVAL, followMigration, parseWatchInterval } from './migration-follow.js';
 
 interface TenantFlags {
   rf?: string;
   conflict?: ConflictMode;
   writeLimit?: string;
   readLimit?: string;
+  wait?: boolean;
+  interval?: string;
 }
 
 const MAX_LIMIT = 10_000_000;
@@ -60,6 +63,9 @@ export function tenantCommand(deps: CliDeps): Command {
   const update = settingsOptions(
     new Command('update').description('change replication factor, conflict mode or rate limits').argument('<id>', 'tenant id'),
   );
+  update
+    .option('--wait', 'with --rf: follow the replication_change migration to its end (exit 1 if it fails)')
+    .option('--interval <duration>', 'time between polls with --wait', DEFAULT_WATCH_INTERVAL);
   addClientOptions(update);
   update.action(async (id: string, _o: object, c: Command) =>
     withContext(deps, c, async (ctx) => {
@@ -69,6 +75,7 @@ export function tenantCommand(deps: CliDeps): Command {
       if (o.conflict) patch.conflict_resolution = o.conflict;
       if (limits) patch.rate_limits = limits;
       const patching = Object.keys(patch).length > 0;
+      if (o.wait && o.rf === undefined) throw new PairdbError('USAGE', '--wait follows a replication change: it needs --rf');
       if (o.rf !== undefined && patching) {
         // Two endpoints with two answers (a migration vs the tenant object): one at a time keeps -o json exact.
         throw new PairdbError('USAGE', '--rf cannot be combined with --conflict or limits', {
@@ -77,7 +84,11 @@ export function tenantCommand(deps: CliDeps): Command {
       }
       if (o.rf !== undefined) {
         const rf = parseIntArg(o.rf, '--rf', 1, 10);
-        ctx.printer.replicationChange(await ctx.gateway().updateReplicationFactor(id, rf));
+        const intervalMs = parseWatchInterval(o.interval ?? DEFAULT_WATCH_INTERVAL);
+        const body = await ctx.gateway().updateReplicationFactor(id, rf);
+        ctx.printer.replicationChange(body);
+        // migration_id null: the factor was already rf, nothing moves.
+        if (o.wait && body.migration_id) await followMigration(ctx, body.migration_id, intervalMs);
         return;
       }
       if (!patching) {

@@ -11,7 +11,7 @@ import { NodeAdmin } from '../core/cluster/node-admin.js';
 import { type ClientFactory, NodeRegistry, nodeAddress } from '../core/cluster/node-registry.js';
 import { FileHintStore } from '../core/cluster/file-hint-store.js';
 import { HintedHandoff } from '../core/cluster/hinted-handoff.js';
-import { runRepair } from '../core/cluster/repair-runner.js';
+import { RepairService } from '../core/cluster/repair-service.js';
 import { MigrationDriver } from '../core/cluster/migration-driver.js';
 import { Placement } from '../core/cluster/placement.js';
 import type { Level } from '../core/cluster/quorum.js';
@@ -52,6 +52,8 @@ export interface CoordinatorConfig {
   readonly shutdownTimeoutMs?: number;
   /** Liveness probe period of down nodes (cluster.md §10: 2 s). */
   readonly probeIntervalMs?: number;
+  /** Periodic anti-entropy (cluster.md §14); 0 or absent = off. MUST be below gc-grace (checked by the command). */
+  readonly repairIntervalMs?: number;
   /** Replaces the storage client (tests); defaults to a real StorageClient per node. */
   readonly clientFactory?: ClientFactory;
   /** A migration not past handover_read by then rolls back (cluster.md §11.3: 1 h). */
@@ -88,6 +90,9 @@ class CoordinatorMetrics {
   readonly repairs: Counter<'result'>;
   readonly hints: Record<'written' | 'replayed' | 'expired', Counter<'node'>>;
   readonly ready: Gauge;
+  /** Anti-entropy (cli-and-ops.md §5): items compared per result, keys sent to replicas. */
+  readonly repairRanges: Counter<'result'>;
+  readonly repairKeys: Counter;
   readonly migrationKeys: Counter<'type'>;
 
   constructor(
@@ -153,6 +158,13 @@ class CoordinatorMetrics {
         for (const [node, n] of hintsPending()) this.set({ node }, n);
       },
     });
+    this.repairRanges = new Counter({
+      name: 'pairdb_coordinator_repair_ranges_total',
+      help: 'Anti-entropy ranges compared, by result (in_sync, repaired, mismatched in a dry run, skipped)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.repairKeys = new Counter({ name: 'pairdb_coordinator_repair_keys_streamed_total', help: 'Keys sent to replicas by anti-entropy repair', registers });
     void nodeId;
   }
 
@@ -195,7 +207,7 @@ export class CoordinatorDaemon implements Daemon {
   #metrics: CoordinatorMetrics | undefined;
   #stopped = false;
   #hintStore: FileHintStore | undefined;
-  #repairRunning = false;
+  #repairService: RepairService | undefined;
   #handoff: HintedHandoff | undefined;
   #migrations: MigrationDriver | undefined;
   #placement: Placement | undefined;
@@ -357,6 +369,15 @@ export class CoordinatorDaemon implements Daemon {
     nodes.onQueued = () => driver.kick();
     nodes.onCancel = (id) => driver.requestCancel(id);
     tenants.enqueueRfChange = (t, rf) => nodes.enqueueReplicationChange(t, rf);
+    const repairService = new RepairService({
+      store,
+      registry,
+      epoch: () => this.#epoch,
+      logger: this.#log,
+      metrics: { item: (result) => metrics.repairRanges.inc({ result }), keysStreamed: (n) => metrics.repairKeys.inc(n) },
+    });
+    this.#repairService = repairService;
+    await repairService.closeInterruptedRuns();
 
     // One function per data-path RPC behind both the pipe entry and the unary call (rpc.md §4a).
     const dataHandler: PipeHandler = (member, payload, ctx) => {
@@ -389,7 +410,7 @@ export class CoordinatorDaemon implements Daemon {
       RemoveStorageNode: unary((req: pb.RemoveStorageNodeRequest__Output) => nodes.remove(req)),
       ListStorageNodes: unary((req: pb.ListStorageNodesRequest__Output) => nodes.list(req)),
       GetMigrationStatus: unary((req: pb.GetMigrationStatusRequest__Output) => nodes.migrationStatus(req)),
-      Repair: streamServer((req: pb.RepairRequest__Output, ctx: StreamContext) => this.#repair(req, ctx, store, registry)),
+      Repair: streamServer((req: pb.RepairRequest__Output, ctx: StreamContext) => this.#repair(req, ctx, repairService)),
       ClusterStatus: unary(() => nodes.clusterStatus()),
     };
     const server = createServer('CoordinatorService', handlers, () => (this.#serving ? 'SERVING' : 'NOT_SERVING'));
@@ -412,6 +433,7 @@ export class CoordinatorDaemon implements Daemon {
       if (hlc.dirty) this.#saveFloorSoon();
     }, FLOOR_SAVE_INTERVAL_MS);
     this.#floorTimer.unref();
+    repairService.startSchedule(cfg.repairIntervalMs ?? 0);
     this.#serving = true;
     driver.start();
     this.#log.info(
@@ -425,6 +447,7 @@ export class CoordinatorDaemon implements Daemon {
         write_timeout_ms: cfg.writeTimeoutMs,
         read_timeout_ms: cfg.readTimeoutMs,
         read_repair: cfg.readRepair,
+        repair_interval_ms: cfg.repairIntervalMs ?? 0,
       },
       'coordinator listening',
     );
@@ -504,46 +527,23 @@ export class CoordinatorDaemon implements Daemon {
   }
 
   /**
-   * Repair (cluster.md §14, rpc.md Repair): one run at a time (REPAIR_IN_PROGRESS); progress after every item, the
-   * last message with the final state. A tenant or node filter must name a known one.
+   * Repair (cluster.md §14, rpc.md Repair): progress once planned and after every item, the last message with the
+   * final state. The rules (one at a time, not during a migration, recorded in repair_runs) are RepairService's.
    */
-  async #repair(req: pb.RepairRequest__Output, ctx: StreamContext, store: MetadataStore, registry: NodeRegistry): Promise<void> {
-    if (this.#repairRunning) throw new PairdbError('REPAIR_IN_PROGRESS', 'a repair is already running on this coordinator');
-    if (req.range && (req.range.start !== '0' || req.range.end !== '0')) {
-      throw new PairdbError('INVALID_REQUEST', 'repair of a sub-range (--range) is not supported yet; repair whole tenants or nodes');
+  async #repair(req: pb.RepairRequest__Output, ctx: StreamContext, service: RepairService): Promise<void> {
+    let range: { start: bigint; end: bigint } | undefined;
+    if (req.range) {
+      const start = BigInt(req.range.start || '0');
+      const end = BigInt(req.range.end || '0');
+      if (start >= 1n << 64n || end >= 1n << 64n || start < 0n || end < 0n) throw new PairdbError('INVALID_REQUEST', 'range bounds must be uint64');
+      // start = end is the whole ring (cluster.md §1).
+      if (start !== end) range = { start, end };
     }
-    let tenants: Array<{ tenantId: string; rf: number }>;
-    if (req.tenant_id) {
-      const t = await store.getTenant(req.tenant_id);
-      if (!t) throw new PairdbError('TENANT_NOT_FOUND', `tenant ${req.tenant_id} does not exist`);
-      tenants = [{ tenantId: t.tenantId, rf: t.replicationFactor }];
-    } else {
-      tenants = [];
-      let after = '';
-      for (;;) {
-        const page = await store.listTenants(after, 1000);
-        for (const t of page.items) tenants.push({ tenantId: t.tenantId, rf: t.replicationFactor });
-        if (!page.more || page.items.length === 0) break;
-        after = page.items[page.items.length - 1]!.tenantId;
-      }
-    }
-    if (req.node_id && !registry.handle(req.node_id)) throw new PairdbError('NODE_NOT_FOUND', `storage node ${req.node_id} is not in the ring`);
-    this.#repairRunning = true;
-    try {
-      const final = await runRepair({
-        registry,
-        tenants,
-        node: req.node_id || undefined,
-        depth: req.depth,
-        dryRun: req.dry_run,
-        signal: ctx.signal,
-        onProgress: (p) => ctx.send(p),
-      });
-      this.#log.info({ run_id: final.run_id, state: final.state, ranges: final.ranges_total, skipped: final.ranges_skipped, keys_repaired: String(final.keys_repaired) }, 'repair run ended');
-      await ctx.send(final);
-    } finally {
-      this.#repairRunning = false;
-    }
+    const final = await service.run(
+      { tenantId: req.tenant_id || undefined, nodeId: req.node_id || undefined, range, depth: req.depth, dryRun: req.dry_run },
+      { signal: ctx.signal, onProgress: (p) => ctx.send(p) },
+    );
+    await ctx.send(final);
   }
 
   async stop(reason: string): Promise<boolean> {
@@ -554,6 +554,7 @@ export class CoordinatorDaemon implements Daemon {
     let clean = true;
     this.#log.info({ reason }, 'coordinator stopping');
     if (this.#floorTimer) clearInterval(this.#floorTimer);
+    await this.#repairService?.stop();
     const server = this.#server;
     if (server) {
       // No new calls; requests already running finish (their replica writes included), then their answers

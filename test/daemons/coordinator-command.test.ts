@@ -43,6 +43,14 @@ describe('pairdb coordinator', () => {
     expect(stderr).toContain('USAGE');
   });
 
+  it('exits 2 when --repair-interval is not below gc-grace (10d) or not a duration', async () => {
+    for (const bad of ['10d', '11d', 'soon']) {
+      const { code, stderr } = await run(['coordinator', '--data-dir', join(dir, 'ri'), '--port', '0', '--admin-port', '0', '--repair-interval', bad]).exited;
+      expect(code, bad).toBe(2);
+      expect(stderr).toContain('USAGE');
+    }
+  });
+
   it('serves gRPC health, refuses a second coordinator on its data dir with exit 4, and exits 0 on SIGTERM', async () => {
     const first = run(['coordinator', '--data-dir', dir, '--port', '0', '--admin-port', '0', '--log-level', 'info']);
     let line: string | undefined;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { CoordinatorClient, StorageClient } from '../../src/core/rpc/clients.js'
 import { versionFromWire, versionToWire } from '../../src/core/model/version-wire.js';
 import type * as pb from '../../src/core/rpc/types.js';
 import { ver } from '../core/engine/helpers.js';
+import { keyPosition } from '../../src/core/cluster/ring.js';
 import { pairdb } from '../e2e/cli-harness.js';
 
 /**
@@ -108,4 +109,60 @@ describe('repair (real processes)', () => {
     expect(missing.exitCode).toBe(3);
     expect(missing.stderr).toMatch(/TENANT_NOT_FOUND/);
   }, 60_000);
+
+  it('`pairdb repair --range` repairs the keys inside the range only', async () => {
+    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    try {
+      await coord.createTenant({ tenant_id: 'rng', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
+    } finally {
+      coord.close();
+    }
+    const HALF = 1n << 63n;
+    const keys = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    // Every key is written to s1 only.
+    for (const [i, key] of keys.entries()) {
+      await storage[0]!.writeUnary(
+        { record: { tenant_id: 'rng', key, versions: [versionToWire(ver({ writer: 'c1', ht: base + i, value: `"${i}"` }))], recent_writes: [] }, purpose: 'PURPOSE_REPAIR', topology_epoch: '0' },
+        opts(),
+      );
+    }
+    const inside = keys.filter((k) => keyPosition('rng', k) < HALF);
+    const outside = keys.filter((k) => keyPosition('rng', k) >= HALF);
+    expect(inside.length).toBeGreaterThan(0);
+    expect(outside.length).toBeGreaterThan(0);
+    const env = { PAIRDB_COORDINATOR: cluster.coordinatorAddress };
+    const r = await pairdb(['repair', '--tenant', 'rng', '--range', `0:${HALF}`, '-o', 'json'], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).keys_repaired).toBe(String(inside.length * 2));
+    const found = async (node: number, key: string) => (await storage[node]!.readUnary({ tenant_id: 'rng', key, topology_epoch: '0' }, opts())).found;
+    for (const k of inside) for (const n of [1, 2]) expect(await found(n, k), `s${n + 1} ${k}`).toBe(true);
+    for (const k of outside) for (const n of [1, 2]) expect(await found(n, k), `s${n + 1} ${k}`).toBe(false);
+    const bad = await pairdb(['repair', '--range', '10-20'], { env });
+    expect(bad.exitCode).toBe(2);
+  }, 120_000);
+
+  it('Ctrl-C cancels `pairdb repair` (exit 130) and the coordinator records the run as aborted', async () => {
+    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    try {
+      await coord.createTenant({ tenant_id: 'ctl', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
+    } finally {
+      coord.close();
+    }
+    const env = { PAIRDB_COORDINATOR: cluster.coordinatorAddress };
+    const proc = pairdb(['repair', '--depth', '12'], { env });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The first note comes with the plan, before any range is compared.
+    const until = Date.now() + 60_000;
+    while (!stderr.includes('note: ranges') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).toMatch(/note: ranges 0\/[1-9]/);
+    proc.kill('SIGINT');
+    const r = await proc;
+    expect(r.exitCode, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/INTERRUPTED/);
+    const runs = () => Object.values(JSON.parse(readFileSync(join(dataDir, 'coordinator', 'metadata', 'metadata.json'), 'utf8')).repair_runs) as Array<{ status: string; tenant_id: string | null }>;
+    const deadline = Date.now() + 60_000;
+    while (!runs().some((x) => x.status === 'aborted') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(runs().filter((x) => x.status === 'aborted' && x.tenant_id === null)).toHaveLength(1);
+  }, 120_000);
 });

@@ -29,3 +29,22 @@ export function parseClockArg(text: string): VectorClockJson {
   }
   return parsed as VectorClockJson;
 }
+
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/**
+ * `--range START:END`: decimal uint64 bounds of a ring range [START, END) as on the wire (cluster.md §1): START > END
+ * wraps over the top of the ring, START = END is the whole ring.
+ */
+export function parseRangeArg(text: string, name = '--range'): { start: string; end: string } {
+  const m = /^(\d{1,20}):(\d{1,20})$/.exec(text.trim());
+  const bad = (): PairdbError =>
+    new PairdbError('USAGE', `${name} must be START:END, two decimal uint64 values (0..${UINT64_MAX}), got ${JSON.stringify(text)}`, {
+      hint: 'e.g. --range 1139234802781762914:8875426086074265852 (START = END: the whole ring)',
+    });
+  if (!m) throw bad();
+  const start = BigInt(m[1]!);
+  const end = BigInt(m[2]!);
+  if (start > UINT64_MAX || end > UINT64_MAX) throw bad();
+  return { start: start.toString(), end: end.toString() };
+}

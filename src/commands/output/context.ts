@@ -43,6 +43,7 @@ export type GatewayApi = Pick<
   | 'listNodes'
   | 'addNode'
   | 'removeNode'
+  | 'getMigration'
   | 'close'
 >;
 

@@ -1,6 +1,7 @@
 import type {
   DeleteBody,
   GetBody,
+  MigrationBody,
   NodeChangeBody,
   NodeListBody,
   PutBody,
@@ -50,6 +51,9 @@ export class JsonPrinter implements Printer {
   nodeChange(body: NodeChangeBody): void {
     this.#doc(body);
   }
+  migration(body: MigrationBody): void {
+    this.#doc(body);
+  }
   status(view: StatusView): void {
     this.#doc(statusJson(view));
   }
@@ -95,6 +99,9 @@ export class NdjsonPrinter implements Printer {
     for (const n of body.nodes) this.#line(n);
   }
   nodeChange(body: NodeChangeBody): void {
+    this.#line(body);
+  }
+  migration(body: MigrationBody): void {
     this.#line(body);
   }
   status(view: StatusView): void {

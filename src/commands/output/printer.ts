@@ -1,6 +1,7 @@
 import type {
   DeleteBody,
   GetBody,
+  MigrationBody,
   NodeChangeBody,
   NodeListBody,
   PutBody,
@@ -62,6 +63,7 @@ export interface Printer {
   replicationChange(body: ReplicationChangeBody): void;
   nodeList(body: NodeListBody): void;
   nodeChange(body: NodeChangeBody): void;
+  migration(body: MigrationBody): void;
   status(view: StatusView): void;
   version(info: VersionInfo): void;
   up(readiness: UpReadiness, display: UpDisplay): void;

@@ -1,6 +1,7 @@
 import type {
   DeleteBody,
   GetBody,
+  MigrationBody,
   NodeChangeBody,
   NodeListBody,
   PutBody,
@@ -83,6 +84,10 @@ export class SimplePrinter implements Printer {
 
   nodeChange(body: NodeChangeBody): void {
     this.#row(body.migration_id);
+  }
+
+  migration(b: MigrationBody): void {
+    this.#row(b.migration_id, b.type, b.node_id ?? b.tenant_id ?? '', b.migration_status, b.progress.percentage, b.progress.keys_migrated, b.progress.total_keys);
   }
 
   status(view: StatusView): void {

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type {
   DeleteBody,
   GetBody,
+  MigrationBody,
   NodeChangeBody,
   NodeListBody,
   PutBody,
@@ -137,6 +138,16 @@ export class TablePrinter implements Printer {
 
   nodeChange(b: NodeChangeBody): void {
     this.#table(['NODE', 'MIGRATION', 'MESSAGE'], [[b.node_id, b.migration_id, b.message]]);
+  }
+
+  migration(b: MigrationBody): void {
+    const status = b.migration_status;
+    const painted = status === 'completed' ? this.#chalk.green(status) : status === 'in_progress' || status === 'pending' ? this.#chalk.yellow(status) : this.#chalk.red(status);
+    this.#table(
+      ['MIGRATION', 'TYPE', 'TARGET', 'STATUS', 'PROGRESS', 'KEYS', 'STARTED', 'COMPLETED'],
+      [[b.migration_id, b.type, b.node_id ?? b.tenant_id ?? '', painted, `${b.progress.percentage}%`, `${b.progress.keys_migrated}/${b.progress.total_keys}`, b.started_at ?? '-', b.completed_at ?? '-']],
+    );
+    if (b.error) this.#io.note(`Note: ${b.error}`);
   }
 
   status(view: StatusView): void {

@@ -118,3 +118,20 @@ export interface UpdateTenantInput {
   conflict_resolution?: ConflictMode;
   rate_limits?: Partial<RateLimitsJson>;
 }
+
+export type MigrationStatusName = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled';
+
+/** `GET /v1/admin/migrations/{id}` (http-api.md §8.4). */
+export interface MigrationBody {
+  status: 'success';
+  migration_id: string;
+  type: 'node_addition' | 'node_removal' | 'replication_change';
+  node_id: string | null;
+  tenant_id: string | null;
+  migration_status: MigrationStatusName;
+  progress: { keys_migrated: number; total_keys: number; percentage: number };
+  started_at: string | null;
+  estimated_completion: string | null;
+  completed_at: string | null;
+  error: string | null;
+}

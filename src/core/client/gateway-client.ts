@@ -7,6 +7,7 @@ import type {
   DeleteBody,
   ErrorEnvelope,
   GetBody,
+  MigrationBody,
   NodeChangeBody,
   NodeListBody,
   PutBody,
@@ -219,7 +220,7 @@ export class GatewayClient {
     return this.#call('DELETE', `/v1/admin/storage-nodes/${encodeURIComponent(nodeId)}?force=${force}`, undefined, true);
   }
 
-  getMigration(migrationId: string): Promise<Record<string, unknown>> {
+  getMigration(migrationId: string): Promise<MigrationBody> {
     return this.#call('GET', `/v1/admin/migrations/${encodeURIComponent(migrationId)}`, undefined, false);
   }
 

@@ -343,7 +343,7 @@ export class NodeAdmin {
         { coordinator_id: this.#d.coordinator.id, address: this.#d.coordinator.address(), epoch_acked: this.#d.epoch(), heartbeat_at_ms: this.#nowMs() },
       ],
       hints_pending: [...(this.#d.hintsPending?.().values() ?? [])].reduce((a, b) => a + b, 0),
-      last_repair_completed_at_ms: 0,
+      last_repair_completed_at_ms: await this.#d.store.lastRepairCompletedAtMs(),
       metadata_backend: this.#d.store.backend,
       redis_connected: false,
       max_replication_factor: maxRf,

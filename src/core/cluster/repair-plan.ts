@@ -100,3 +100,47 @@ export function repairWrites(perReplica: ReadonlyMap<string, ReadonlyMap<string,
   }
   return out;
 }
+
+/** [start, end) as plain, non-wrapping pieces of [0, 2^64). */
+function linearPieces(r: Pick<RepairItem, 'start' | 'end'>): Array<[bigint, bigint]> {
+  if (r.start === r.end) return [[0n, TWO_64]];
+  return r.start < r.end ? [[r.start, r.end]] : [[r.start, TWO_64], [0n, r.end]];
+}
+
+/**
+ * The part of ring range `a` that lies in `b` (both [start, end) in the wire semantics of cluster.md §1: start > end
+ * wraps, start = end is the whole ring), as ring ranges in ring order from `a.start`. A piece that runs over the top
+ * of the ring and continues at 0 stays one range, so digests are not split where the ring is not.
+ */
+export function intersectRange(a: Pick<RepairItem, 'start' | 'end'>, b: Pick<RepairItem, 'start' | 'end'>): Array<{ start: bigint; end: bigint }> {
+  const pieces: Array<[bigint, bigint]> = [];
+  for (const [as, ae] of linearPieces(a)) {
+    for (const [bs, be] of linearPieces(b)) {
+      const s = as > bs ? as : bs;
+      const e = ae < be ? ae : be;
+      if (s < e) pieces.push([s, e]);
+    }
+  }
+  // Order from a.start around the ring, so a wrapping piece pair is adjacent at the end and the start.
+  const offset = (x: bigint): bigint => (x - a.start + TWO_64) % TWO_64;
+  pieces.sort((p, q) => (offset(p[0]) < offset(q[0]) ? -1 : offset(p[0]) > offset(q[0]) ? 1 : 0));
+  const merged: Array<[bigint, bigint]> = [];
+  for (const p of pieces) {
+    const last = merged[merged.length - 1];
+    if (last && last[1] === TWO_64 && p[0] === 0n) last[1] = p[1] + TWO_64;
+    else if (last && last[1] === p[0]) last[1] = p[1];
+    else merged.push([p[0], p[1]]);
+  }
+  return merged.map(([s, e]) => ({ start: s % TWO_64, end: e % TWO_64 }));
+}
+
+/**
+ * `--range` (cluster.md §14): the items restricted to their intersection with `range`, each piece keeping its
+ * item's replicas. A whole-ring range (start = end) leaves the items as they are.
+ */
+export function clipItems(items: readonly RepairItem[], range: Pick<RepairItem, 'start' | 'end'>): RepairItem[] {
+  if (range.start === range.end) return [...items];
+  const out: RepairItem[] = [];
+  for (const it of items) for (const r of intersectRange(it, range)) out.push({ start: r.start, end: r.end, replicas: it.replicas });
+  return out;
+}

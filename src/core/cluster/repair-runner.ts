@@ -6,13 +6,13 @@ import type { Version } from '../model/version.js';
 import { versionFromWire, versionToWire } from '../model/version-wire.js';
 import type * as pb from '../rpc/types.js';
 import type { NodeRegistry } from './node-registry.js';
-import { type RepairItem, leafRanges, mismatchedLeaves, repairItems, repairWrites } from './repair-plan.js';
+import { type RepairItem, clipItems, leafRanges, mismatchedLeaves, repairItems, repairWrites } from './repair-plan.js';
 
 /**
  * One anti-entropy run (cluster.md §14 steps 1–5) over the current ring: per tenant, per item (ring stretch ×
  * replica list), RangeDigest on every replica; differing leaves are scanned on every replica (ScanRange), reconciled
  * per key, and BatchWrite(REPAIR) brings each replica that differs the reconciled set. Items with a down replica
- * are skipped. Progress is reported after every item.
+ * are skipped. Progress is reported once the items are planned and after every item.
  */
 
 export interface RepairRunOptions {
@@ -21,11 +21,22 @@ export interface RepairRunOptions {
   readonly tenants: ReadonlyArray<{ readonly tenantId: string; readonly rf: number }>;
   /** Only items this node is a replica of. */
   readonly node?: string;
+  /** Only this part of the ring ([start, end), start = end: all of it). */
+  readonly range?: { readonly start: bigint; readonly end: bigint };
+  /** The current topology epoch: a change mid-run ends the run `aborted` (cluster.md §14). */
+  readonly epoch?: () => number;
+  /** The id the run is recorded under (a new UUID if absent). */
+  readonly runId?: string;
   readonly depth?: number;
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: pb.RepairProgress) => void | Promise<void>;
+  /** Once per item: how it ended and how many keys were sent to replicas for it (metrics). */
+  readonly onItem?: (result: RepairItemResult, keysStreamed: number) => void;
 }
+
+/** `in_sync`: digests equal; `repaired`: differing keys sent; `mismatched`: differences found by a dry run. */
+export type RepairItemResult = 'in_sync' | 'repaired' | 'mismatched' | 'skipped';
 
 const RPC_MS = 60_000;
 
@@ -34,9 +45,13 @@ export async function runRepair(o: RepairRunOptions): Promise<pb.RepairProgress>
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_DIGEST_DEPTH) throw new PairdbError('INVALID_REQUEST', `depth must be 1..${MAX_DIGEST_DEPTH}`);
   const ring = o.registry.ring;
   const work: Array<{ tenantId: string; item: RepairItem }> = [];
-  for (const t of o.tenants) for (const item of repairItems(ring, t.rf, o.node)) work.push({ tenantId: t.tenantId, item });
+  for (const t of o.tenants) {
+    const items = repairItems(ring, t.rf, o.node);
+    for (const item of o.range ? clipItems(items, o.range) : items) work.push({ tenantId: t.tenantId, item });
+  }
+  const startEpoch = o.epoch?.();
   const p = {
-    run_id: randomUUID(),
+    run_id: o.runId ?? randomUUID(),
     state: 'REPAIR_RUNNING' as pb.RepairProgress['state'],
     ranges_total: work.length,
     ranges_done: 0,
@@ -48,16 +63,25 @@ export async function runRepair(o: RepairRunOptions): Promise<pb.RepairProgress>
     skipped_ranges: [] as pb.HashRange[],
   };
   const opts = () => ({ requestId: p.run_id, deadlineMs: Date.now() + RPC_MS });
+  // The plan first: ranges_total lets a client show a bar (and an ETA) before the first item is done.
+  await o.onProgress?.({ ...p });
   for (const { tenantId, item } of work) {
     if (o.signal?.aborted) {
       p.state = 'REPAIR_ABORTED';
       p.message = 'cancelled';
       return { ...p };
     }
+    if (o.epoch && o.epoch() !== startEpoch) {
+      // The ring the items were planned on is gone; comparing replicas of the old ring could stream to the wrong nodes.
+      p.state = 'REPAIR_ABORTED';
+      p.message = `the topology changed during the run (epoch ${startEpoch} → ${o.epoch()})`;
+      return { ...p };
+    }
     const handles = item.replicas.map((id) => o.registry.handle(id));
     if (handles.some((h) => !h || h.down || !h.client.rangeDigest || !h.client.scanRange || !h.client.batchWrite)) {
       p.ranges_skipped++;
       p.skipped_ranges.push({ start: item.start.toString(), end: item.end.toString() });
+      o.onItem?.('skipped', 0);
       await o.onProgress?.({ ...p });
       continue;
     }
@@ -72,6 +96,7 @@ export async function runRepair(o: RepairRunOptions): Promise<pb.RepairProgress>
     );
     const leaves = mismatchedLeaves(digests);
     p.leaves_mismatched += leaves.length;
+    let streamed = 0;
     if (leaves.length > 0 && !o.dryRun) {
       const ranges = leafRanges(item, depth, leaves).map((r) => ({ start: r.start.toString(), end: r.end.toString() }));
       const perReplica = new Map<string, Map<string, readonly Version[]>>();
@@ -99,8 +124,10 @@ export async function runRepair(o: RepairRunOptions): Promise<pb.RepairProgress>
           await h.client.batchWrite!([{ batch_seq: String(i / 1000 + 1), purpose: 'PURPOSE_REPAIR', stream_id: '', records }], opts());
         }
         p.keys_repaired += writes.length;
+        streamed += writes.length;
       }
     }
+    o.onItem?.(leaves.length === 0 ? 'in_sync' : o.dryRun ? 'mismatched' : 'repaired', streamed);
     p.ranges_done++;
     await o.onProgress?.({ ...p });
   }

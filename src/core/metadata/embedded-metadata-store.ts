@@ -9,6 +9,7 @@ import type {
   MigrationRecord,
   MigrationGuard,
   MigrationTaskRecord,
+  RepairRunRecord,
   StorageNodeRecord,
   TenantRecord,
   TopologyChange,
@@ -41,8 +42,7 @@ interface State {
   migrations: Map<string, MigrationRecord>;
   topology: TopologyRecord;
   hlcFloor: number;
-  /** Kept verbatim; repair runs arrive in a later issue. */
-  repairRuns: Record<string, unknown>;
+  repairRuns: Map<string, RepairRunRecord>;
 }
 
 const TENANT_ID = /^[A-Za-z0-9._-]{1,255}$/;
@@ -52,6 +52,10 @@ const NODE_STATES = new Set(['bootstrapping', 'normal', 'leaving', 'removed', 'f
 const MIGRATION_TYPES = new Set(['node_addition', 'node_removal', 'replication_change']);
 const MIGRATION_STATUSES = new Set(['pending', 'in_progress', 'completed', 'failed', 'cancelled']);
 const PHASES = new Set(['prepare', 'streaming', 'handover_write', 'hint_replay', 'handover_read', 'done']);
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const REPAIR_STATUSES = new Set(['running', 'completed', 'failed', 'aborted']);
+/** repair_runs is history: the file keeps the newest runs only, so it does not grow without bound. */
+export const MAX_REPAIR_RUNS = 100;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
@@ -309,6 +313,54 @@ function migrationFromJson(file: string, id: string, o: Record<string, unknown>)
   return m;
 }
 
+function repairRunToJson(r: RepairRunRecord): Record<string, unknown> {
+  return {
+    run_id: r.runId,
+    tenant_id: r.tenantId,
+    node_id: r.nodeId,
+    status: r.status,
+    started_at: iso(r.startedAtMs),
+    finished_at: isoOrNull(r.finishedAtMs),
+    ranges_total: r.rangesTotal,
+    ranges_done: r.rangesDone,
+    ranges_skipped: r.rangesSkipped,
+    keys_repaired: r.keysRepaired,
+    error_message: r.errorMessage,
+  };
+}
+
+function repairRunFromJson(file: string, id: string, o: Record<string, unknown>): RepairRunRecord {
+  const r = new Reader(file, `repair_runs.${id}`, o);
+  const run: RepairRunRecord = {
+    runId: r.str('run_id', RUN_ID),
+    tenantId: r.strOrNull('tenant_id'),
+    nodeId: r.strOrNull('node_id'),
+    status: r.oneOf('status', REPAIR_STATUSES),
+    startedAtMs: r.time('started_at'),
+    finishedAtMs: r.timeOrNull('finished_at'),
+    rangesTotal: r.int('ranges_total', 0, 2 ** 31 - 1),
+    rangesDone: r.int('ranges_done', 0, 2 ** 31 - 1),
+    rangesSkipped: r.int('ranges_skipped', 0, 2 ** 31 - 1),
+    keysRepaired: r.int('keys_repaired'),
+    errorMessage: r.strOrNull('error_message'),
+  };
+  if (run.runId !== id) throw corrupt(file, `repair_runs.${id} holds run ${run.runId}`);
+  if (run.tenantId !== null && !TENANT_ID.test(run.tenantId)) throw corrupt(file, `repair_runs.${id}.tenant_id is not a valid tenant id`);
+  if (run.nodeId !== null && !NODE_ID.test(run.nodeId)) throw corrupt(file, `repair_runs.${id}.node_id is not a valid node id`);
+  return run;
+}
+
+/** The same checks as on load, so a bad record is refused before it reaches the file. */
+function checkRepairRun(run: RepairRunRecord): void {
+  try {
+    repairRunFromJson('repair run', run.runId, JSON.parse(JSON.stringify(repairRunToJson(run))) as Record<string, unknown>);
+  } catch (err) {
+    throw new PairdbError('INVALID_REQUEST', `repair run ${run.runId} fails the schema checks: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+const newestFirst = (a: RepairRunRecord, b: RepairRunRecord): number => b.startedAtMs - a.startedAtMs || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
+
 /** Validates a migration before it is written (the same CHECKs as on load). */
 function checkMigration(m: MigrationRecord): void {
   migrationFromJson('migration', m.migrationId, JSON.parse(JSON.stringify(migrationToJson(m))) as Record<string, unknown>);
@@ -351,7 +403,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
           migrations: new Map(),
           topology: { epoch: 0, fenceEpoch: 0, updatedAtMs: now },
           hlcFloor: 0,
-          repairRuns: {},
+          repairRuns: new Map(),
         };
         await this.#write(fresh);
         this.#state = fresh;
@@ -390,6 +442,10 @@ export class EmbeddedMetadataStore implements MetadataStore {
     for (const [id, o] of Object.entries(r.obj2('storage_nodes'))) nodes.set(id, nodeFromJson(file, id, o as Record<string, unknown>));
     const migrations = new Map<string, MigrationRecord>();
     for (const [id, o] of Object.entries(r.obj2('migrations'))) migrations.set(id, migrationFromJson(file, id, o as Record<string, unknown>));
+    const repairRuns = new Map<string, RepairRunRecord>();
+    // Files written before repair runs were recorded may lack the member.
+    const runsRaw = r.obj.repair_runs === undefined ? {} : r.obj2('repair_runs');
+    for (const [id, o] of Object.entries(runsRaw)) repairRuns.set(id, repairRunFromJson(file, id, o as Record<string, unknown>));
     const t = new Reader(file, 'topology', r.obj2('topology'));
     const c = new Reader(file, 'coordinator', r.obj2('coordinator'));
     const coordId = c.strOrNull('id');
@@ -405,7 +461,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
       migrations,
       topology: { epoch: t.int('epoch'), fenceEpoch: t.int('fence_epoch'), updatedAtMs: t.time('updated_at') },
       hlcFloor: c.int('hlc_floor'),
-      repairRuns: r.obj2('repair_runs'),
+      repairRuns,
     };
   }
 
@@ -424,7 +480,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
         topology: { epoch: s.topology.epoch, fence_epoch: s.topology.fenceEpoch, updated_at: iso(s.topology.updatedAtMs) },
         coordinator: { id: this.#opts.coordinatorId, hlc_floor: s.hlcFloor },
         migrations: sorted(s.migrations, migrationToJson),
-        repair_runs: s.repairRuns,
+        repair_runs: sorted(s.repairRuns, repairRunToJson),
       },
       null,
       2,
@@ -465,7 +521,7 @@ export class EmbeddedMetadataStore implements MetadataStore {
         migrations: new Map(cur.migrations),
         topology: cur.topology,
         hlcFloor: cur.hlcFloor,
-        repairRuns: cur.repairRuns,
+        repairRuns: new Map(cur.repairRuns),
       };
       const result = change(next);
       await this.#write(next);
@@ -555,6 +611,28 @@ export class EmbeddedMetadataStore implements MetadataStore {
       s.topology = { ...s.topology, epoch: s.topology.epoch + 1, updatedAtMs: this.#nowMs() };
       return s.topology.epoch;
     });
+  }
+
+  async saveRepairRun(run: RepairRunRecord): Promise<void> {
+    checkRepairRun(run);
+    return this.#mutate((s) => {
+      s.repairRuns.set(run.runId, run);
+      if (s.repairRuns.size > MAX_REPAIR_RUNS) {
+        for (const old of [...s.repairRuns.values()].sort(newestFirst).slice(MAX_REPAIR_RUNS)) s.repairRuns.delete(old.runId);
+      }
+    });
+  }
+
+  async listRepairRuns(limit: number): Promise<RepairRunRecord[]> {
+    return [...this.#current().repairRuns.values()].sort(newestFirst).slice(0, Math.max(0, limit));
+  }
+
+  async lastRepairCompletedAtMs(): Promise<number> {
+    let last = 0;
+    for (const r of this.#current().repairRuns.values()) {
+      if (r.status === 'completed' && r.rangesSkipped === 0 && (r.finishedAtMs ?? 0) > last) last = r.finishedAtMs!;
+    }
+    return last;
   }
 
   updateMigration(m: MigrationRecord, expect: MigrationGuard): Promise<boolean> {

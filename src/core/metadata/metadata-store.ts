@@ -107,6 +107,25 @@ export interface TopologyChange {
   readonly expect?: ReadonlyArray<MigrationGuard & { readonly migrationId: string }>;
 }
 
+export type RepairRunStatus = 'running' | 'completed' | 'failed' | 'aborted';
+
+/** One anti-entropy run (cluster.md §14, the `repair_runs` table of §15). */
+export interface RepairRunRecord {
+  /** Lowercase UUID. */
+  readonly runId: string;
+  /** The tenant / node filter of the run; null = all. */
+  readonly tenantId: string | null;
+  readonly nodeId: string | null;
+  readonly status: RepairRunStatus;
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number | null;
+  readonly rangesTotal: number;
+  readonly rangesDone: number;
+  readonly rangesSkipped: number;
+  readonly keysRepaired: number;
+  readonly errorMessage: string | null;
+}
+
 export interface ListPage<T> {
   readonly items: T[];
   /** More items exist after the last one returned. */
@@ -146,6 +165,13 @@ export interface MetadataStore {
    * phase are still the expected ones; resolves false when not (the driver lost ownership, cluster.md §11.3).
    */
   updateMigration(m: MigrationRecord, expect: MigrationGuard): Promise<boolean>;
+
+  /** Inserts or replaces a repair run by run_id; a backend may keep only the most recent runs. */
+  saveRepairRun(run: RepairRunRecord): Promise<void>;
+  /** The most recent repair runs, newest start first. */
+  listRepairRuns(limit: number): Promise<RepairRunRecord[]>;
+  /** finished_at of the newest run that completed with no range skipped; 0 when there is none. */
+  lastRepairCompletedAtMs(): Promise<number>;
 
   /** The coordinator's persisted hlc_floor (0 when never saved). */
   getHlcFloor(coordinatorId: string): Promise<number>;

@@ -21,6 +21,8 @@ export interface RequestContext {
 export interface CallOptions {
   readonly requestId: string;
   readonly deadlineMs: number;
+  /** Cancels a server stream (callServerStream) when aborted, e.g. on Ctrl-C. */
+  readonly signal?: AbortSignal;
 }
 
 interface WireError {
@@ -469,6 +471,8 @@ export async function* callServerStream<Req, Res>(
     }, idleTimeoutMs);
   };
   arm();
+  const cancel = (): void => stream.cancel();
+  opts.signal?.addEventListener('abort', cancel, { once: true });
   try {
     for await (const msg of stream) {
       clearTimeout(timer);
@@ -477,9 +481,11 @@ export async function* callServerStream<Req, Res>(
     }
   } catch (err) {
     if (idle) throw new PairdbError('TIMEOUT', `${method}: no message from ${peer} within ${idleTimeoutMs} ms`, { cause: err });
+    if (opts.signal?.aborted) throw new PairdbError('INTERRUPTED', `${method} cancelled`, { cause: err });
     throw fromServiceError(err as grpc.ServiceError, peer);
   } finally {
     clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', cancel);
     stream.cancel();
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RangeDigestBuilder, ckeyPosition, leafIndex } from '../../../src/core/engine/range-digest.js';
 import { encodeCkey } from '../../../src/core/engine/memtable.js';
-import { itemLength, leafRanges, mismatchedLeaves, repairItems, repairWrites } from '../../../src/core/cluster/repair-plan.js';
+import { clipItems, intersectRange, itemLength, leafRanges, mismatchedLeaves, repairItems, repairWrites } from '../../../src/core/cluster/repair-plan.js';
 import { Ring } from '../../../src/core/cluster/ring.js';
 import { type Version, reduce } from '../../../src/core/model/version.js';
 import { encs, ver } from '../engine/helpers.js';
@@ -74,5 +74,46 @@ describe('repair planning', () => {
     // s2 missed the delete: it gets the tombstone (deletes are repaired like any version).
     expect(w.get('s2')!.map((x) => [x.ckeyHex, encs(x.versions)])).toEqual([['k2', encs([tomb])]]);
     expect(w.get('s3')).toEqual([]);
+  });
+
+  describe('--range restriction', () => {
+    const TOP = (1n << 64n) - 1n;
+    const r = (start: bigint, end: bigint) => ({ start, end });
+
+    it('intersects plain, wrapping and whole-ring ranges', () => {
+      expect(intersectRange(r(10n, 100n), r(50n, 200n))).toEqual([r(50n, 100n)]);
+      expect(intersectRange(r(10n, 100n), r(200n, 300n))).toEqual([]);
+      // A range wrapping over the top meets one that does not, on both sides of 0.
+      expect(intersectRange(r(TOP - 5n, 20n), r(0n, 10n))).toEqual([r(0n, 10n)]);
+      expect(intersectRange(r(TOP - 5n, 20n), r(TOP - 2n, 5n))).toEqual([r(TOP - 2n, 5n)]);
+      // Whole ring (start = end) on either side.
+      expect(intersectRange(r(7n, 7n), r(3n, 9n))).toEqual([r(3n, 9n)]);
+      expect(intersectRange(r(3n, 9n), r(0n, 0n))).toEqual([r(3n, 9n)]);
+      expect(intersectRange(r(0n, 0n), r(5n, 5n))).toEqual([r(0n, 0n)]);
+      // A nearly-whole wrapping item meets a range across its gap: two pieces, in ring order from the item start.
+      expect(intersectRange(r(10n, 5n), r(3n, 12n))).toEqual([r(10n, 12n), r(3n, 5n)]);
+      // The end of the ring is exclusive at 2^64 = 0.
+      expect(intersectRange(r(TOP, 0n), r(TOP, 1n))).toEqual([r(TOP, 0n)]);
+    });
+
+    it('clips the items to the range, keeping the replicas, covering exactly the range', () => {
+      const items = repairItems(ring, 3);
+      const range = r(1n << 62n, (1n << 63n) + 12345n);
+      const clipped = clipItems(items, range);
+      expect(clipped.reduce((n, it) => n + itemLength(it), 0n)).toBe(itemLength(range));
+      for (const it of clipped) {
+        expect((it.start - range.start + (1n << 64n)) % (1n << 64n) < itemLength(range)).toBe(true);
+        expect(ring.preferenceListAt(it.start, 3)).toEqual(it.replicas);
+        expect(ring.preferenceListAt((it.end - 1n + (1n << 64n)) % (1n << 64n), 3)).toEqual(it.replicas);
+      }
+      // A range wrapping over the top is covered too, and the whole ring leaves the items alone.
+      const wrap = r(TOP - (1n << 60n), 1n << 60n);
+      expect(clipItems(items, wrap).reduce((n, it) => n + itemLength(it), 0n)).toBe(itemLength(wrap));
+      expect(clipItems(items, r(42n, 42n))).toEqual(items);
+      // A range inside one item gives exactly that range.
+      const one = items[1]!;
+      const inner = r(one.start + 1n, one.start + 2n);
+      expect(clipItems(items, inner)).toEqual([{ ...inner, replicas: one.replicas }]);
+    });
   });
 });

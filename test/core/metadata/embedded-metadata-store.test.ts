@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EmbeddedMetadataStore } from '../../../src/core/metadata/embedded-metadata-store.js';
-import type { MigrationRecord, StorageNodeRecord, TenantRecord } from '../../../src/core/metadata/metadata-store.js';
+import { EmbeddedMetadataStore, MAX_REPAIR_RUNS } from '../../../src/core/metadata/embedded-metadata-store.js';
+import type { MigrationRecord, RepairRunRecord, StorageNodeRecord, TenantRecord } from '../../../src/core/metadata/metadata-store.js';
 
 const T0 = Date.parse('2025-03-01T09:30:00.000Z');
 
@@ -24,6 +24,14 @@ function migration(nodeId: string): MigrationRecord {
     cleanupAfterMs: null, cleanedUpAtMs: null,
     tasks: [{ taskId: 1, kind: 'stream', sourceNodeId: 's1', targetNodeId: nodeId, ranges: [['1', '18446744073709551615']], tenantIds: null,
       state: 'completed', attempts: 1, keysTotal: 0, keysStreamed: 0, bytesStreamed: 0, checkpointTenant: null, checkpointKey: null, updatedAtMs: T0 }],
+  };
+}
+
+function repairRun(i: number, over: Partial<RepairRunRecord> = {}): RepairRunRecord {
+  return {
+    runId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    tenantId: null, nodeId: null, status: 'running', startedAtMs: T0 + i * 1000, finishedAtMs: null,
+    rangesTotal: 10, rangesDone: 0, rangesSkipped: 0, keysRepaired: 0, errorMessage: null, ...over,
   };
 }
 
@@ -152,5 +160,51 @@ describe('EmbeddedMetadataStore', () => {
     stores.length = 0;
     const other = new EmbeddedMetadataStore({ dataDir: dir, coordinatorId: 'c2' });
     await expect(other.open()).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  describe('repair_runs', () => {
+    it('saves a run, updates it in place and reads it back after a reopen', async () => {
+      const s = await open();
+      await s.saveRepairRun(repairRun(1, { tenantId: 'acme' }));
+      await s.saveRepairRun(repairRun(1, { tenantId: 'acme', status: 'completed', rangesDone: 10, keysRepaired: 42, finishedAtMs: T0 + 5000 }));
+      await s.close();
+      stores.splice(0);
+      const doc = JSON.parse(readFileSync(join(dir, 'metadata', 'metadata.json'), 'utf8'));
+      const run = doc.repair_runs['00000000-0000-4000-8000-000000000001'];
+      expect(run).toMatchObject({ status: 'completed', tenant_id: 'acme', node_id: null, ranges_total: 10, ranges_done: 10, keys_repaired: 42 });
+      expect(run.finished_at).toBe('2025-03-01T09:30:05.000Z');
+      const again = await open();
+      expect(await again.listRepairRuns(10)).toEqual([repairRun(1, { tenantId: 'acme', status: 'completed', rangesDone: 10, keysRepaired: 42, finishedAtMs: T0 + 5000 })]);
+    });
+
+    it('lists newest first, keeps only the newest runs, and reports the last complete run', async () => {
+      const s = await open();
+      expect(await s.lastRepairCompletedAtMs()).toBe(0);
+      await s.saveRepairRun(repairRun(1, { status: 'completed', rangesDone: 10, finishedAtMs: T0 + 2000 }));
+      // Newer, but ranges were skipped (a replica was down) or it failed: neither is a complete repair.
+      await s.saveRepairRun(repairRun(2, { status: 'completed', rangesDone: 9, rangesSkipped: 1, finishedAtMs: T0 + 3000 }));
+      await s.saveRepairRun(repairRun(3, { status: 'failed', errorMessage: 'boom', finishedAtMs: T0 + 4000 }));
+      expect(await s.lastRepairCompletedAtMs()).toBe(T0 + 2000);
+      expect((await s.listRepairRuns(2)).map((r) => r.runId.slice(-1))).toEqual(['3', '2']);
+      for (let i = 4; i <= MAX_REPAIR_RUNS + 5; i++) await s.saveRepairRun(repairRun(i));
+      const all = await s.listRepairRuns(1000);
+      expect(all).toHaveLength(MAX_REPAIR_RUNS);
+      expect(all[0]!.runId).toBe(repairRun(MAX_REPAIR_RUNS + 5).runId);
+      expect(all.some((r) => r.runId === repairRun(1).runId)).toBe(false);
+    });
+
+    it('refuses a run that fails the schema checks with INVALID_REQUEST, and a damaged one on load with CORRUPT_FILE', async () => {
+      const s = await open();
+      await expect(s.saveRepairRun(repairRun(1, { runId: 'not-a-uuid' }))).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+      await expect(s.saveRepairRun(repairRun(1, { rangesDone: -1 }))).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+      await s.saveRepairRun(repairRun(1));
+      await s.close();
+      stores.splice(0);
+      const file = join(dir, 'metadata', 'metadata.json');
+      const doc = JSON.parse(readFileSync(file, 'utf8'));
+      doc.repair_runs[repairRun(1).runId].status = 'exploded';
+      writeFileSync(file, JSON.stringify(doc));
+      await expect(open()).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+    });
   });
 });
