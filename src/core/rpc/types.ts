@@ -56,3 +56,8 @@ export type * from './generated/pairdb/v1/WriteKeyValueRequest.js';
 export type * from './generated/pairdb/v1/WriteKeyValueResponse.js';
 export type * from './generated/pairdb/v1/WriteRequest.js';
 export type * from './generated/pairdb/v1/WriteResponse.js';
+export type * from './generated/pairdb/v1/GossipRequest.js';
+export type * from './generated/pairdb/v1/GossipResponse.js';
+export type * from './generated/pairdb/v1/MemberState.js';
+export type * from './generated/pairdb/v1/MemberStatus.js';
+export type * from './generated/pairdb/v1/RingMember.js';
