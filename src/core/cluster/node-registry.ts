@@ -24,6 +24,8 @@ export interface StorageNodeClient {
   scanRange?(req: pb.ScanRangeRequest, opts: CallOptions): AsyncGenerator<pb.ScanRangeBatch__Output>;
   /** BatchWrite (hint delivery, streaming, repair); optional so test doubles may leave it out. */
   batchWrite?(batches: readonly pb.BatchWriteRequest[], opts: CallOptions): Promise<pb.BatchWriteAck__Output[]>;
+  /** Gossip pull (failure detection, cluster.md §10); optional so test doubles may leave it out. */
+  gossip?(req: pb.GossipRequest, opts: CallOptions): Promise<pb.GossipResponse__Output>;
   close(): void;
 }
 
