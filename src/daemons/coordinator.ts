@@ -10,6 +10,7 @@ import { InProcessIdempotency } from '../core/cluster/idempotency.js';
 import { NodeAdmin } from '../core/cluster/node-admin.js';
 import { type ClientFactory, NodeRegistry, nodeAddress } from '../core/cluster/node-registry.js';
 import { FileHintStore } from '../core/cluster/file-hint-store.js';
+import { GossipObserver } from '../core/cluster/gossip-observer.js';
 import { HintedHandoff } from '../core/cluster/hinted-handoff.js';
 import { runRepair } from '../core/cluster/repair-runner.js';
 import type { Level } from '../core/cluster/quorum.js';
@@ -50,6 +51,8 @@ export interface CoordinatorConfig {
   readonly shutdownTimeoutMs?: number;
   /** Liveness probe period of down nodes (cluster.md §10: 2 s). */
   readonly probeIntervalMs?: number;
+  /** Pull period of the storage nodes' gossip views (cluster.md §10: 1 s). */
+  readonly gossipPullIntervalMs?: number;
   /** Replaces the storage client (tests); defaults to a real StorageClient per node. */
   readonly clientFactory?: ClientFactory;
 }
@@ -182,6 +185,7 @@ export class CoordinatorDaemon implements Daemon {
   #hintStore: FileHintStore | undefined;
   #repairRunning = false;
   #handoff: HintedHandoff | undefined;
+  #gossipObserver: GossipObserver | undefined;
   /** Client requests being served (data path and admin), drained on stop. */
   #inFlight = 0;
   #drainWaiters: Array<() => void> = [];
@@ -252,6 +256,15 @@ export class CoordinatorDaemon implements Daemon {
     await this.#reloadTopology();
     this.#metadataLoaded = true;
     registry.start();
+    // Failure detection (cluster.md §10): the storage nodes' gossip views say which nodes are down.
+    this.#gossipObserver = new GossipObserver({
+      registry,
+      coordinatorId: cfg.nodeId,
+      ringEpoch: () => this.#epoch,
+      logger: this.#log,
+      intervalMs: cfg.gossipPullIntervalMs,
+    });
+    this.#gossipObserver.start();
     handoff.start();
     // Hints left by an earlier run go out as soon as their targets answer.
     handoff.sweep();
@@ -519,6 +532,7 @@ export class CoordinatorDaemon implements Daemon {
     if (this.#repairs) {
       await Promise.race([this.#repairs.drained(), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
+    this.#gossipObserver?.stop();
     this.#registry?.stop();
     this.#handoff?.stop();
     await this.#hintStore?.close().catch((err: unknown) => this.#log.error({ err }, 'closing the hint log failed'));
