@@ -1,5 +1,5 @@
 import { memberFromWire, memberToWire, ringFromWire, ringToWire, uint64FromWire } from '../core/cluster/gossip-wire.js';
-import { type MemberLoad, type MemberStatus, Membership } from '../core/cluster/membership.js';
+import { type MemberLoad, type MemberStatus, type MemberView, Membership, type RingMemberRef } from '../core/cluster/membership.js';
 import { PairdbError } from '../core/errors.js';
 import type { Logger } from '../core/observability/logger.js';
 import { StorageClient } from '../core/rpc/clients.js';
@@ -63,6 +63,8 @@ export class StorageGossip {
 
   start(): void {
     if (this.#timer) return;
+    // The first heartbeat carries the load at once rather than zeros until the first round.
+    this.membership.tick(this.#o.load());
     this.#timer = setInterval(() => this.round(), this.#o.intervalMs ?? 1000);
     this.#timer.unref();
   }
@@ -104,12 +106,7 @@ export class StorageGossip {
     };
   }
 
-  #absorb(
-    members: ReturnType<typeof memberFromWire>[],
-    ring: { ring: ReturnType<typeof ringFromWire>; ringEpoch: bigint } | undefined,
-    fence: bigint,
-    from: string,
-  ): void {
+  #absorb(members: readonly MemberView[], ring: { ring: readonly RingMemberRef[]; ringEpoch: bigint } | undefined, fence: bigint, from: string): void {
     const m = this.membership;
     // An empty ring means "none known" (a node that has not been told yet), never "no members".
     if (ring && m.applyRing(ring.ring, ring.ringEpoch)) {
