@@ -98,11 +98,15 @@ describe('failure detection by gossip (real processes)', () => {
       // Back: a new generation spreads, the view agrees and a Health probe answers → alive; the hint is delivered.
       await h.cluster.restartStorage(2);
       const restartedAt = Date.now();
+      const survivorAliveMs = await until('s1 sees the new s3 alive', 30_000, async () => {
+        const m = (await viewOf(s1)).get('s3');
+        return m?.status === 'MEMBER_ALIVE' && BigInt(m.generation) > s3Generation ? Date.now() - restartedAt : undefined;
+      });
       const aliveMs = await until('coordinator lists s3 alive', 30_000, async () => {
         const n = await listed(coord, 's3');
         return n.liveness === 'LIVENESS_ALIVE' && n.status === 'normal' ? Date.now() - restartedAt : undefined;
       });
-      console.log(`gossip: s3 alive at the coordinator ${aliveMs} ms after its restart`);
+      console.log(`gossip: restarted s3 alive in s1's view after ${survivorAliveMs} ms, at the coordinator after ${aliveMs} ms`);
       const back = (await viewOf(s1)).get('s3')!;
       expect(back.status).toBe('MEMBER_ALIVE');
       expect(BigInt(back.generation)).toBeGreaterThan(s3Generation);
