@@ -36,7 +36,7 @@ describe('storage Gossip', () => {
 
   async function three(): Promise<Array<{ daemon: StorageDaemon; client: StorageClient }>> {
     const out = [];
-    for (const id of ['s1', 's2', 's3']) out.push(await h.start({ nodeId: id, dataDir: join(h.dir, id), gossip: GOSSIP }));
+    for (const id of ['s1', 's2', 's3']) out.push(await h.start({ nodeId: id, dataDir: join(h.dir, id), adminPort: 0, gossip: GOSSIP }));
     return out;
   }
   const ringOf = (nodes: Array<{ daemon: StorageDaemon }>, ids = ['s1', 's2', 's3']): pb.RingMember[] =>
@@ -68,6 +68,10 @@ describe('storage Gossip', () => {
       const now = (await nodes[1]!.client.gossip(observe(), opts())).members.find((m) => m.node_id === 's3')!;
       return BigInt(now.heartbeat) > BigInt(before.heartbeat);
     });
+    // The gauge counts the members by local liveness.
+    const metrics = await (await fetch(`http://127.0.0.1:${nodes[0]!.daemon.adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/pairdb_storage_gossip_members\{node_id="s1",state="alive"\} 3/);
+    expect(metrics).toMatch(/pairdb_storage_gossip_members\{node_id="s1",state="down"\} 0/);
     // An older ring does not replace the newer one.
     await nodes[0]!.client.gossip(observe(ringOf(nodes).slice(0, 2), '3'), opts());
     expect((await nodes[0]!.client.gossip(observe(), opts())).members).toHaveLength(3);
