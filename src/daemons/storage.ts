@@ -168,11 +168,6 @@ export class StorageDaemon {
     return this.#ready;
   }
 
-  /** Failure detection by gossip (tests read its member table); undefined before start. */
-  get gossip(): StorageGossip | undefined {
-    return this.#gossip;
-  }
-
   /** The engine (tests); undefined in echo mode. */
   get engine(): StorageEngine | undefined {
     return this.#engine;
