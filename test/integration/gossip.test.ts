@@ -80,9 +80,8 @@ describe('failure detection by gossip (real processes)', () => {
       expect(seen.slice(-2)).toEqual(['MEMBER_SUSPECT', 'MEMBER_DOWN']);
       // The coordinator shows the suspect phase too; a suspect node keeps its state (it is still used).
       expect(coordSeen.slice(-2)).toEqual(['LIVENESS_SUSPECT/normal', 'LIVENESS_DOWN/down']);
-      // Not before the down timeout (10 s, less the up to ~2 intervals the last heartbeat took to arrive): the silence
-      // rule decided, nothing else.
-      expect(detectedMs).toBeGreaterThanOrEqual(7_000);
+      // Not before the suspect phase had passed: the silence rule decided, nothing else.
+      expect(detectedMs).toBeGreaterThanOrEqual(5_000);
       expect(detectedMs).toBeLessThan(25_000);
 
       // The coordinator treats s3 as down: a quorum write is answered by s1 and s2 (s3 is hinted, not waited for)…
