@@ -137,9 +137,14 @@ export class StorageGossip {
     this.#logChanges();
   }
 
-  async #exchange(nodeId: string, address: string, timeoutMs = this.#o.timeoutMs ?? 1000): Promise<void> {
-    if (this.#inFlight.has(address)) return;
-    this.#inFlight.add(address);
+  /**
+   * One push-pull with a peer. Rounds skip a peer whose last exchange is still running (a slow peer is not piled on);
+   * the leave announcement (`always`) never does, or a peer busy with a round would miss it.
+   */
+  async #exchange(nodeId: string, address: string, timeoutMs = this.#o.timeoutMs ?? 1000, always = false): Promise<void> {
+    const guarded = !always;
+    if (guarded && this.#inFlight.has(address)) return;
+    if (guarded) this.#inFlight.add(address);
     try {
       const res = await this.#peer(address).gossip(this.#request(), { requestId: '', deadlineMs: Date.now() + timeoutMs });
       let members;
@@ -156,7 +161,7 @@ export class StorageGossip {
       this.#dropPeer(address);
       this.#o.logger.debug({ peer: nodeId, err: PairdbError.from(err).message }, 'gossip exchange failed');
     } finally {
-      this.#inFlight.delete(address);
+      if (guarded) this.#inFlight.delete(address);
     }
   }
 
@@ -204,6 +209,6 @@ export class StorageGossip {
     m.leave();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    await Promise.allSettled(targets.map((t) => this.#exchange(t.nodeId, t.address, timeoutMs)));
+    await Promise.allSettled(targets.map((t) => this.#exchange(t.nodeId, t.address, timeoutMs, true)));
   }
 }
