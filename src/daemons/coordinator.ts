@@ -10,6 +10,7 @@ import { InProcessIdempotency } from '../core/cluster/idempotency.js';
 import { NodeAdmin } from '../core/cluster/node-admin.js';
 import { type ClientFactory, NodeRegistry, nodeAddress } from '../core/cluster/node-registry.js';
 import { FileHintStore } from '../core/cluster/file-hint-store.js';
+import { GossipObserver } from '../core/cluster/gossip-observer.js';
 import { HintedHandoff } from '../core/cluster/hinted-handoff.js';
 import { RepairService } from '../core/cluster/repair-service.js';
 import { MigrationDriver } from '../core/cluster/migration-driver.js';
@@ -54,6 +55,8 @@ export interface CoordinatorConfig {
   readonly probeIntervalMs?: number;
   /** Periodic anti-entropy (cluster.md §14); 0 or absent = off. MUST be below gc-grace (checked by the command). */
   readonly repairIntervalMs?: number;
+  /** Pull period of the storage nodes' gossip views (cluster.md §10: 1 s). */
+  readonly gossipPullIntervalMs?: number;
   /** Replaces the storage client (tests); defaults to a real StorageClient per node. */
   readonly clientFactory?: ClientFactory;
   /** A migration not past handover_read by then rolls back (cluster.md §11.3: 1 h). */
@@ -212,6 +215,7 @@ export class CoordinatorDaemon implements Daemon {
   #migrations: MigrationDriver | undefined;
   #placement: Placement | undefined;
   #dataPath: DataPath | undefined;
+  #gossipObserver: GossipObserver | undefined;
   /** Client requests being served (data path and admin), drained on stop. */
   #inFlight = 0;
   #drainWaiters: Array<() => void> = [];
@@ -282,6 +286,15 @@ export class CoordinatorDaemon implements Daemon {
     await this.#reloadTopology();
     this.#metadataLoaded = true;
     registry.start();
+    // Failure detection (cluster.md §10): the storage nodes' gossip views say which nodes are down.
+    this.#gossipObserver = new GossipObserver({
+      registry,
+      coordinatorId: cfg.nodeId,
+      ringEpoch: () => this.#epoch,
+      logger: this.#log,
+      intervalMs: cfg.gossipPullIntervalMs,
+    });
+    this.#gossipObserver.start();
     handoff.start();
     // Hints left by an earlier run go out as soon as their targets answer.
     handoff.sweep();
@@ -571,6 +584,7 @@ export class CoordinatorDaemon implements Daemon {
       await Promise.race([this.#repairs.drained(), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     await this.#migrations?.stop();
+    this.#gossipObserver?.stop();
     this.#registry?.stop();
     this.#handoff?.stop();
     await this.#hintStore?.close().catch((err: unknown) => this.#log.error({ err }, 'closing the hint log failed'));

@@ -10,6 +10,8 @@ import { DEFAULT_DIGEST_DEPTH, MAX_DIGEST_DEPTH } from '../core/engine/range-dig
 import { type SnapshotInfo, SnapshotStore, defaultSnapshotName } from '../core/engine/snapshot.js';
 import type { WriteIdEntry } from '../core/engine/write-ids.js';
 import { PairdbError } from '../core/errors.js';
+import { nodeAddress } from '../core/cluster/node-registry.js';
+import type { MemberLoad } from '../core/cluster/membership.js';
 import { counterOf, mergeAll } from '../core/model/vector-clock.js';
 import type { Version } from '../core/model/version.js';
 import { clockToWire, versionFromWire, versionToWire } from '../core/model/version-wire.js';
@@ -20,6 +22,7 @@ import { ScanBatcher, cursorToCkey, dropPredicate, keyRecordOf, rangeSpecFromWir
 import { bindServer, createServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
 import { StreamSender } from './stream-sender.js';
+import { StorageGossip } from './storage-gossip.js';
 
 /** Configuration of `pairdb storage` (cli-and-ops.md §4 "storage"). */
 export interface StorageDaemonConfig {
@@ -54,8 +57,11 @@ export interface StorageDaemonConfig {
   readonly quarantineCorrupt?: boolean;
   /** Engine tuning flags (block size, bloom, block cache, compaction shape and rate, gc_grace); absent = defaults. */
   readonly tuning?: Pick<StorageEngineOptions, 'blockBytes' | 'bloomBitsPerKey' | 'blockCacheBytes' | 'compaction' | 'compactionBytesPerSec'>;
+  /** Gossip timing (cluster.md §10; tests): round interval 1 s, 3 peers per round, suspect after 5 s, down after 10 s. */
+  readonly gossip?: { readonly intervalMs?: number; readonly fanout?: number; readonly suspectAfterMs?: number; readonly downAfterMs?: number };
 }
 
+const DEFAULT_GC_GRACE_MS = 10 * 24 * 3600 * 1000;
 const TENANT_RE = /^[A-Za-z0-9._-]{1,255}$/;
 /** Keys are checked against the client limits upstream; the engine only needs them non-empty, NUL-free, sane. */
 const MAX_KEY_BYTES = 64 * 1024;
@@ -117,7 +123,7 @@ interface CompactJob {
 /**
  * `pairdb storage`: one storage node. Serves StorageService (Pipe + unary Write/Read over the same handler
  * functions, BatchWrite, ScanRange, RangeDigest, StartStreaming / GetStreamStatus / StopStreaming (stream-sender.ts), Health,
- * Stats, Flush, Compact, Snapshot; Gossip answers UNIMPLEMENTED for now) and the admin HTTP port. Never touches
+ * Stats, Flush, Compact, Snapshot, Gossip (storage-gossip.ts)) and the admin HTTP port. Never touches
  * process.* (cli-and-ops.md §3); fatal engine errors go to `onFatal`, whose owner exits 74.
  */
 export class StorageDaemon {
@@ -142,6 +148,7 @@ export class StorageDaemon {
   #snapshots: SnapshotStore | undefined;
   #compactJob: CompactJob | undefined;
   #streams: StreamSender | undefined;
+  #gossip: StorageGossip | undefined;
 
   constructor(config: StorageDaemonConfig, log: Logger, onFatal: (err: Error) => void = () => undefined) {
     this.#config = config;
@@ -225,9 +232,19 @@ export class StorageDaemon {
       StartStreaming: unaryServer(this.#startStreaming),
       GetStreamStatus: unaryServer(this.#getStreamStatus),
       StopStreaming: unaryServer(this.#stopStreaming),
+      Gossip: unaryServer(this.#gossipRpc),
     };
     this.#server = createServer('StorageService', handlers, () => (this.#ready ? 'SERVING' : 'NOT_SERVING'));
     this.#grpcPort = await bindServer(this.#server, cfg.host, cfg.port);
+    this.#gossip = new StorageGossip({
+      nodeId: cfg.nodeId,
+      address: nodeAddress(cfg.host, this.#grpcPort),
+      generation: BigInt(this.#generation),
+      logger: this.#log,
+      load: () => this.#load(),
+      ...cfg.gossip,
+    });
+    this.#gossip.start();
     this.#accepting = true;
     this.#ready = !this.#failed;
     this.#log.info(
@@ -257,6 +274,9 @@ export class StorageDaemon {
     this.#ready = false;
     this.#accepting = false;
     let clean = true;
+    // Leave gossip first (cli-and-ops.md §3 step 2): peers and coordinators see the node go at once.
+    await this.#gossip?.leave().catch((err: unknown) => this.#log.warn({ err }, 'leaving gossip failed'));
+    this.#gossip?.stop();
     const server = this.#server;
     if (server) {
       const shutDown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -461,10 +481,36 @@ export class StorageDaemon {
       disk_usage_percent: (engine?.diskUsageRatio ?? 0) * 100,
       writes_throttled: disk === 'throttle',
       writes_rejected: this.#failed || disk === 'reject',
-      fence_epoch: '0',
+      fence_epoch: (this.#gossip?.membership.fenceEpoch ?? 0n).toString(),
       details,
     });
   };
+
+  /** Gossip (rpc.md §6, cluster.md §10): push-pull of the member table. */
+  readonly #gossipRpc = (req: pb.GossipRequest__Output): Promise<pb.GossipResponse> => {
+    try {
+      const gossip = this.#gossip;
+      if (!gossip || !this.#accepting) throw new PairdbError('NOT_READY', `storage node ${this.#config.nodeId} is not serving`);
+      const res = gossip.handle(req);
+      this.#count('Gossip', 'OK');
+      return Promise.resolve(res);
+    } catch (err) {
+      this.#count('Gossip', PairdbError.from(err).code);
+      return Promise.reject(err);
+    }
+  };
+
+  /** The cheap load figures gossip carries (MemberState): no I/O, read once per round. */
+  #load(): MemberLoad {
+    const engine = this.#engine;
+    const s = engine?.stats();
+    return {
+      diskUsagePercent: (engine?.diskUsageRatio ?? 0) * 100,
+      keyCount: BigInt(s?.keyCount ?? 0),
+      loadBytes: BigInt((s?.tableBytes ?? 0) + (s?.commitlogBytes ?? 0)),
+      gcGraceMs: BigInt(engine?.gcGraceMs ?? DEFAULT_GC_GRACE_MS),
+    };
+  }
 
   readonly #stats = (): Promise<pb.StatsResponse> => {
     const s = this.#engine?.stats();
@@ -482,7 +528,7 @@ export class StorageDaemon {
       row_cache_hit_rate: s?.rowCacheHitRate ?? 0,
       block_cache_hit_rate: s?.blockCacheHitRate ?? 0,
       pending_compactions: s?.pendingCompactions ?? 0,
-      gc_grace_ms: String(this.#engine?.gcGraceMs ?? 10 * 24 * 3600 * 1000),
+      gc_grace_ms: String(this.#engine?.gcGraceMs ?? DEFAULT_GC_GRACE_MS),
       disk_usage_percent: (s?.diskUsageRatio ?? 0) * 100,
       disk_state: s?.diskState ?? 'ok',
     });
@@ -734,6 +780,20 @@ export class StorageDaemon {
     };
     streamed('pairdb_storage_stream_keys_total', 'Records of outgoing streams acked by their targets', () => self.#streams?.keysSent ?? 0);
     streamed('pairdb_storage_stream_bytes_total', 'Bytes of outgoing streams acked by their targets', () => self.#streams?.bytesSent ?? 0);
+    new Gauge({
+      name: 'pairdb_storage_gossip_members',
+      help: 'Members of this node\'s gossip table by local liveness',
+      labelNames: ['node_id', 'state'],
+      registers: [registry],
+      collect() {
+        const counts = self.#gossip?.counts();
+        if (!counts) return;
+        // A member that left is gone as far as traffic goes: it counts as down.
+        this.set({ node_id: nodeId, state: 'alive' }, counts.alive);
+        this.set({ node_id: nodeId, state: 'suspect' }, counts.suspect);
+        this.set({ node_id: nodeId, state: 'down' }, counts.down + counts.left);
+      },
+    });
     gauge('pairdb_storage_memtable_entries', 'Keys with a live version', () => stats()?.keyCount ?? 0);
     gauge('pairdb_storage_disk_used_bytes', 'Used bytes of the fullest file system under the data directory', () => stats()?.diskUsedBytes ?? 0);
     gauge('pairdb_storage_disk_capacity_bytes', 'Size of that file system', () => stats()?.diskCapacityBytes ?? 0);

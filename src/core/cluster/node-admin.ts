@@ -95,6 +95,8 @@ export function migrationToWire(m: MigrationRecord, nowMs = Date.now()): pb.Migr
   };
 }
 
+const LIVENESS_WIRE = { alive: 'LIVENESS_ALIVE', suspect: 'LIVENESS_SUSPECT', down: 'LIVENESS_DOWN' } as const;
+
 export class NodeAdmin {
   readonly #d: NodeAdminDeps;
   readonly #nowMs: () => number;
@@ -301,7 +303,7 @@ export class NodeAdmin {
       host: n.host,
       port: n.port,
       state: NODE_STATE_WIRE[n.state],
-      liveness: !monitored ? 'LIVENESS_UNSPECIFIED' : down ? 'LIVENESS_DOWN' : 'LIVENESS_ALIVE',
+      liveness: !monitored ? 'LIVENESS_UNSPECIFIED' : LIVENESS_WIRE[this.#d.registry.liveness(n.nodeId) ?? 'down'],
       status: down ? 'down' : n.state,
       virtual_nodes: n.virtualNodes,
       keys_count: stats?.key_count ?? '0',

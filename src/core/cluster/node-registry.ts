@@ -8,9 +8,10 @@ import { Ring } from './ring.js';
 
 /**
  * The coordinator's view of the storage nodes: their records, one client (pipe) per node, the ring of counted
- * nodes, and liveness by circuit breaker (cluster.md §2, §10). Three consecutive transport failures or deadlines
- * open a node's circuit: it is `down`, gets no RPCs and counts as failed at once; a Health probe every 2 s
- * closes the circuit when it answers. (Gossip views join this in a later issue.)
+ * nodes, and liveness (cluster.md §2, §10). A node is `down` — no RPCs, counted as failed at once — when its
+ * circuit is open: three consecutive transport failures or deadlines open it, and so does a pulled gossip view
+ * that says the node is down (gossip-observer.ts). A Health probe every 2 s closes the circuit when the node
+ * answers and the last view agrees (does not say down). Suspect nodes are still used.
  */
 
 /** The calls the coordinator makes on a storage node (StorageClient implements it). */
@@ -29,17 +30,24 @@ export interface StorageNodeClient {
   getStreamStatus?(req: pb.GetStreamStatusRequest, opts: CallOptions): Promise<pb.StreamStatus__Output>;
   stopStreaming?(req: pb.StopStreamingRequest, opts: CallOptions): Promise<pb.StreamStatus__Output>;
   compact?(req: pb.CompactRequest, opts: CallOptions): Promise<pb.CompactResponse__Output>;
+  /** Gossip pull (failure detection, cluster.md §10); optional so test doubles may leave it out. */
+  gossip?(req: pb.GossipRequest, opts: CallOptions): Promise<pb.GossipResponse__Output>;
   close(): void;
 }
 
 export type ClientFactory = (address: string) => StorageNodeClient;
 
+/** A node's liveness for the coordinator (cluster.md §2; not persisted). */
+export type NodeLiveness = 'alive' | 'suspect' | 'down';
+
 export interface NodeHandle {
   record: StorageNodeRecord;
   readonly address: string;
   readonly client: StorageNodeClient;
-  /** Circuit open. */
+  /** Circuit open: by RPC failures or because the pulled gossip view says the node is down. */
   down: boolean;
+  /** The node's liveness in the last pulled gossip view; undefined while no view mentions it. */
+  viewLiveness?: NodeLiveness;
   /** When the circuit last opened (unix ms); undefined while the node is alive. */
   downSinceMs?: number;
   consecutiveFailures: number;
@@ -73,6 +81,7 @@ export class NodeRegistry {
   #ringNew = new Ring([]);
   #probeTimer: NodeJS.Timeout | undefined;
   #probing = false;
+  readonly #probesInFlight = new Set<NodeHandle>();
 
   constructor(opts: NodeRegistryOptions) {
     this.#opts = opts;
@@ -99,6 +108,38 @@ export class NodeRegistry {
 
   isDown(nodeId: string): boolean {
     return this.#handles.get(nodeId)?.down ?? true;
+  }
+
+  /** alive | suspect | down (node lists); undefined for a node the registry does not hold. */
+  liveness(nodeId: string): NodeLiveness | undefined {
+    const h = this.#handles.get(nodeId);
+    if (!h) return undefined;
+    return h.down ? 'down' : h.viewLiveness === 'suspect' ? 'suspect' : 'alive';
+  }
+
+  /**
+   * Applies a pulled gossip view (node id → liveness; nodes it does not mention keep their last view). A node the
+   * view calls down is down at once; one the view no longer calls down gets a Health probe right away, which
+   * closes its circuit if it answers.
+   */
+  applyView(view: ReadonlyMap<string, NodeLiveness>): void {
+    for (const [id, live] of view) {
+      const h = this.#handles.get(id);
+      if (!h) continue;
+      const was = h.viewLiveness;
+      h.viewLiveness = live;
+      if (live === 'down') {
+        if (!h.down) this.#open(h, 'storage node is down (gossip view)');
+      } else if (h.down && was === 'down') {
+        void this.#probeOne(h);
+      }
+    }
+  }
+
+  #open(h: NodeHandle, why: string, err?: string): void {
+    h.down = true;
+    h.downSinceMs = Date.now();
+    this.#opts.logger.warn({ node: h.record.nodeId, ...(err ? { err } : {}) }, why);
   }
 
   /** Nodes in a state, e.g. the `normal` count readiness needs. */
@@ -148,11 +189,7 @@ export class NodeRegistry {
     }
     if (!isTransportFailure(err)) return;
     h.consecutiveFailures++;
-    if (!h.down && h.consecutiveFailures >= this.#threshold) {
-      h.down = true;
-      h.downSinceMs = Date.now();
-      this.#opts.logger.warn({ node: nodeId, err: err.message }, 'storage node is down (circuit open)');
-    }
+    if (!h.down && h.consecutiveFailures >= this.#threshold) this.#open(h, 'storage node is down (circuit open)', err.message);
   }
 
   /** Starts the Health probes of down nodes. */
@@ -171,33 +208,38 @@ export class NodeRegistry {
     this.#ringNew = this.#ring;
   }
 
-  /** One probe round: every down node gets a Health call; an answer closes its circuit. */
+  /** One probe round: every down node gets a Health call; an answer closes its circuit if the view agrees. */
   async probe(): Promise<void> {
     if (this.#probing) return;
     this.#probing = true;
     try {
-      const timeout = this.#opts.probeTimeoutMs ?? 1000;
-      await Promise.all(
-        [...this.#handles.values()]
-          .filter((h) => h.down)
-          .map(async (h) => {
-            try {
-              await h.client.health({ requestId: '', deadlineMs: Date.now() + timeout });
-            } catch {
-              return;
-            }
-            const cur = this.#handles.get(h.record.nodeId);
-            if (cur && cur.client === h.client && cur.down) {
-              cur.down = false;
-              cur.downSinceMs = undefined;
-              cur.consecutiveFailures = 0;
-              this.#opts.logger.info({ node: h.record.nodeId }, 'storage node is alive again (circuit closed)');
-              this.#opts.onAlive?.(h.record.nodeId);
-            }
-          }),
-      );
+      await Promise.all([...this.#handles.values()].filter((h) => h.down).map((h) => this.#probeOne(h)));
     } finally {
       this.#probing = false;
+    }
+  }
+
+  async #probeOne(h: NodeHandle): Promise<void> {
+    if (this.#probesInFlight.has(h)) return;
+    this.#probesInFlight.add(h);
+    try {
+      const timeout = this.#opts.probeTimeoutMs ?? 1000;
+      try {
+        await h.client.health({ requestId: '', deadlineMs: Date.now() + timeout });
+      } catch {
+        return;
+      }
+      const cur = this.#handles.get(h.record.nodeId);
+      // The view must agree: a node the last view calls down stays down although it answered (cluster.md §10).
+      if (cur && cur.client === h.client && cur.down && cur.viewLiveness !== 'down') {
+        cur.down = false;
+        cur.downSinceMs = undefined;
+        cur.consecutiveFailures = 0;
+        this.#opts.logger.info({ node: h.record.nodeId }, 'storage node is alive again (circuit closed)');
+        this.#opts.onAlive?.(h.record.nodeId);
+      }
+    } finally {
+      this.#probesInFlight.delete(h);
     }
   }
 }

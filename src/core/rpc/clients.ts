@@ -142,6 +142,11 @@ export class StorageClient {
     return callUnary(this.#client, 'Stats', {}, opts);
   }
 
+  /** Gossip (rpc.md §6, cluster.md §10): push-pull of member states; coordinators call it as `observer`. 1 s deadline. */
+  gossip(req: pb.GossipRequest, opts: CallOptions): Promise<pb.GossipResponse__Output> {
+    return callUnary(this.#client, 'Gossip', req, opts);
+  }
+
   /** Flush the memtable to L0 (admin; rpc.md §6: pass a 60 s deadline with `wait`). */
   flush(req: pb.FlushRequest, opts: CallOptions): Promise<pb.FlushResponse__Output> {
     return callUnary(this.#client, 'Flush', req, opts);

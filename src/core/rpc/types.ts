@@ -62,3 +62,8 @@ export type * from './generated/pairdb/v1/GetStreamStatusRequest.js';
 export type * from './generated/pairdb/v1/StopStreamingRequest.js';
 export type * from './generated/pairdb/v1/StreamStatus.js';
 export type * from './generated/pairdb/v1/StreamState.js';
+export type * from './generated/pairdb/v1/GossipRequest.js';
+export type * from './generated/pairdb/v1/GossipResponse.js';
+export type * from './generated/pairdb/v1/MemberState.js';
+export type * from './generated/pairdb/v1/MemberStatus.js';
+export type * from './generated/pairdb/v1/RingMember.js';
