@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import { checkHistory, type HistoryOp, type HistoryReport, type HistoryResult } from '../core/cluster/history-checker.js';
 import { CoordinatorClient, StorageClient } from '../core/rpc/clients.js';
 import { LocalCluster } from './local-cluster.js';
+import { prng } from '../core/prng.js';
 
 /**
  * The chaos run of issue 4: a real 3-node cluster (RF 3) under mixed QUORUM puts, gets and deletes from several
@@ -88,17 +89,6 @@ const TENANT = 'chaos';
 const CONVERGENCE_LIMIT_MS = 15_000;
 const MIN_OK_PERCENT = 99;
 
-/** mulberry32: a small seeded PRNG, so a run's choices repeat with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 

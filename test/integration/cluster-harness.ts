@@ -4,6 +4,33 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { LocalCluster } from '../../src/bench/local-cluster.js';
 
+export interface GatewayAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** One gateway HTTP call with a JSON body (if any); the answer's JSON parsed. */
+export async function gatewayCall(baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GatewayAnswer> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+/** Runs `fn` over 0..n-1 with `concurrency` workers. */
+export async function parallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
 /**
  * One real 3-node cluster (gateway, coordinator, storage s1–s3) per test file, started before its tests and
  * stopped after; `api` calls the gateway and parses the JSON answer. Call at the top level of a test file.
@@ -30,14 +57,8 @@ export function clusterHarness(prefix: string) {
     get dataDir(): string {
       return dataDir;
     },
-    async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-      const res = await fetch(`${cluster!.gatewayUrl}${path}`, {
-        method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GatewayAnswer> {
+      return gatewayCall(cluster!.gatewayUrl, method, path, body, headers);
     },
   };
 }

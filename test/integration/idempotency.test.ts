@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayAnswer, gatewayCall } from './cluster-harness.js';
 import { LocalCluster } from '../../src/bench/local-cluster.js';
 import { CoordinatorClient } from '../../src/core/rpc/clients.js';
 import { encodedOn, eventually, versionsOn } from './replicas.js';
@@ -47,21 +48,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
+type Answer = GatewayAnswer;
+const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> =>
+  gatewayCall(cluster.gatewayUrl, method, path, body, headers);
 
 /** A POST retried with the same key while the gateway has no coordinator (right after a coordinator restart). */
 async function postUntilServed(body: unknown, key: string): Promise<Answer> {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayCall, parallel } from './cluster-harness.js';
 import { LocalCluster } from '../../src/bench/local-cluster.js';
 import { keyPosition, Ring } from '../../src/core/cluster/ring.js';
 import { CoordinatorClient, StorageClient } from '../../src/core/rpc/clients.js';
@@ -31,22 +32,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function parallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
+const api = (method: string, path: string, body?: unknown) => gatewayCall(cluster.gatewayUrl, method, path, body);
 
 async function load(tenant: string, n: number): Promise<void> {
   await parallel(n, 64, async (i) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyPosition, Ring } from '../../src/core/cluster/ring.js';
 import { CoordinatorClient, StorageClient } from '../../src/core/rpc/clients.js';
-import { clusterHarness } from './cluster-harness.js';
+import { clusterHarness, parallel } from './cluster-harness.js';
 
 /**
  * Topology changes on real processes (issue 4 item 8): a node joins and a node leaves while 100k keys are stored and
@@ -24,16 +24,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => coord?.close());
-
-/** Runs `fn` over 0..n-1 with `concurrency` workers. */
-async function parallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) await fn(next++);
-    }),
-  );
-}
 
 /**
  * Client load during a migration: each worker owns the keys ≡ w (mod workers), overwrites them with increasing values

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayCall } from './cluster-harness.js';
 import { LocalCluster } from '../../src/bench/local-cluster.js';
 import { descendant, encodedOn, eventually, metricValue, plant, versionsOn } from './replicas.js';
 
@@ -28,15 +29,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${cluster.gatewayUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (method: string, path: string, body?: unknown) => gatewayCall(cluster.gatewayUrl, method, path, body);
 
 /** A gateway call retried while the gateway has no coordinator yet (just after a coordinator restart). */
 async function apiReady(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

@@ -5,17 +5,7 @@ import { type SSTableEntry, type SSTableInfo, writeSSTable } from '../../../src/
 import type { WriteIdEntry } from '../../../src/core/engine/write-ids.js';
 import { ver } from './helpers.js';
 
-/** mulberry32: a small seeded PRNG, so failing cases can be replayed by seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../../src/core/prng.js';
 
 export function ckey(tenant: string, key: string): Buffer {
   return Buffer.from(`${tenant}\0${key}`, 'utf8');
