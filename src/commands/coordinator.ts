@@ -25,6 +25,7 @@ interface CoordinatorFlags {
   migrationTimeout: string;
   migrationCleanupGrace: string;
   migrationPollInterval: string;
+  migrationSourceDownGrace: string;
   logLevel: string;
 }
 
@@ -73,6 +74,7 @@ export function coordinatorCommand(): Command {
     .addOption(flag('--migration-timeout <duration>', 'a migration not past handover_read by then rolls back', '1h'))
     .addOption(flag('--migration-cleanup-grace <duration>', "how long losers keep a completed migration's old copies before they are dropped", '24h'))
     .addOption(flag('--migration-poll-interval <duration>', 'how often the migration driver polls stream status and saves checkpoints', '2s'))
+    .addOption(flag('--migration-source-down-grace <duration>', 'a stream source down this long is replaced by the other replicas', '60s'))
     .addOption(flag('--log-level <level>', 'trace | debug | info | warn | error | fatal', 'info'))
     .action(async (opts: CoordinatorFlags) => {
       if (!NODE_ID.test(opts.nodeId)) throw new PairdbError('USAGE', '--node-id must be 1-128 characters of [A-Za-z0-9._-]');
@@ -105,6 +107,7 @@ export function coordinatorCommand(): Command {
           migrationTimeoutMs: positiveDuration(opts.migrationTimeout, '--migration-timeout'),
           migrationCleanupGraceMs: parseDuration(opts.migrationCleanupGrace, '--migration-cleanup-grace'),
           migrationPollMs: positiveDuration(opts.migrationPollInterval, '--migration-poll-interval'),
+          migrationSourceDownGraceMs: positiveDuration(opts.migrationSourceDownGrace, '--migration-source-down-grace'),
         },
         log,
       );

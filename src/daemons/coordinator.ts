@@ -65,6 +65,8 @@ export interface CoordinatorConfig {
   readonly migrationCleanupGraceMs?: number;
   /** GetStreamStatus poll interval (§11.4: 2 s). */
   readonly migrationPollMs?: number;
+  /** A stream source down this long is replaced by the other replicas (§11.4: 60 s). */
+  readonly migrationSourceDownGraceMs?: number;
 }
 
 export const COORDINATOR_DEFAULTS = {
@@ -376,6 +378,7 @@ export class CoordinatorDaemon implements Daemon {
       timeoutMs: cfg.migrationTimeoutMs,
       cleanupGraceMs: cfg.migrationCleanupGraceMs,
       pollMs: cfg.migrationPollMs,
+      sourceReplaceAfterMs: cfg.migrationSourceDownGraceMs,
       onKeysMigrated: (type, n) => metrics.migrationKeys.inc({ type }, n),
     });
     this.#migrations = driver;

@@ -203,4 +203,38 @@ describe('migrations under faults', () => {
       s6.proc.child.kill('SIGCONT');
     }
   }, 120_000);
+  it('a stream source that stays down is replaced by the other replicas, and the addition completes without it', async () => {
+    await cluster.killCoordinator('SIGTERM');
+    await cluster.restartCoordinator(['--migration-poll-interval', '500ms', '--migration-source-down-grace', '2s']);
+    coord.close();
+    coord = new CoordinatorClient(cluster.coordinatorAddress);
+    const idx = await cluster.startExtraStorage('s7');
+    const s1 = cluster.storage[0]!;
+    const add = await api('POST', '/v1/admin/storage-nodes', { node_id: 's7', host: '127.0.0.1', port: cluster.storage[idx]!.port });
+    expect(add.status).toBe(202);
+    s1.proc.child.kill('SIGSTOP');
+    try {
+      const m = await waitMigration(add.body.migration_id, 120_000);
+      expect(m.migration_status, m.error ?? '').toBe('completed');
+      // s1's tasks were replaced: they stay recorded as failed next to their replacements.
+      const st = await coord.getMigrationStatus({ migration_id: add.body.migration_id }, opts());
+      expect(st.tasks_completed).toBeLessThan(st.tasks_total);
+      // s7 holds every `kill` key it replicates now, s1's share included, although s1 never answered.
+      const ring = new Ring(['s1', 's2', 's3', 's4', 's7'].map((nodeId) => ({ nodeId, virtualNodes: 150 })));
+      const s7 = new StorageClient(`127.0.0.1:${cluster.storage[idx]!.port}`);
+      try {
+        const missing: string[] = [];
+        await parallel(3000, 32, async (i) => {
+          if (!ring.preferenceListAt(keyPosition('kill', `k${i}`), 3).includes('s7')) return;
+          const r = await s7.read({ tenant_id: 'kill', key: `k${i}`, topology_epoch: '0' }, opts());
+          if (!r.found) missing.push(`k${i}`);
+        });
+        expect(missing.slice(0, 5)).toEqual([]);
+      } finally {
+        s7.close();
+      }
+    } finally {
+      s1.proc.child.kill('SIGCONT');
+    }
+  }, 180_000);
 });

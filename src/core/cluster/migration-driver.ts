@@ -46,6 +46,8 @@ export interface MigrationDriverDeps {
   readonly timeoutMs?: number;
   /** cleanup_after = completion + this (§11.5: 24 h). */
   readonly cleanupGraceMs?: number;
+  /** A stream source down this long is replaced by the other alive replicas (§11.4 step 3: 60 s). */
+  readonly sourceReplaceAfterMs?: number;
   /** Records per stream batch (0 = the source's default). */
   readonly streamBatchSize?: number;
   /** Metrics hook: `n` more keys migrated (coordinator_migration_keys_total{type}). */
@@ -375,7 +377,7 @@ export class MigrationDriver {
       const list = [...tasks.values()];
       // Progress must never go back (§16 invariant 13). A task that has not finished counting has no keys_total yet,
       // so while one waits or counts the published totals stay where they were: the percentage stalls, never drops.
-      const waiting = list.some((t) => t.state !== 'completed' && !counted.has(t.taskId));
+      const waiting = list.some((t) => t.state !== 'completed' && t.state !== 'failed' && !counted.has(t.taskId));
       const next: MigrationRecord = {
         ...m,
         tasks: list,
@@ -396,24 +398,35 @@ export class MigrationDriver {
     this.#abort.signal.addEventListener('abort', onAbort, { once: true });
     // Sources run at most four streams at once (they refuse a fifth); the driver is their only client.
     const perSource = new Map<string, number>();
-    const runners = [...tasks.values()]
-      .filter((t) => t.state !== 'completed')
-      .map(async (t0) => {
+    const running = new Set<Promise<void>>();
+    let failure: unknown;
+    const launch = (taskId: number): void => {
+      const run = async (): Promise<void> => {
+        const t0 = tasks.get(taskId)!;
         const src = t0.kind === 'stream' ? t0.sourceNodeId! : '';
         while ((perSource.get(src) ?? 0) >= STREAMS_PER_SOURCE && !stop.signal.aborted) await sleep(200, stop.signal);
         perSource.set(src, (perSource.get(src) ?? 0) + 1);
         try {
-          if (t0.kind === 'stream') await this.#runStreamTask(m, () => tasks.get(t0.taskId)!, update, stop.signal, () => counted.add(t0.taskId));
-          else await this.#runRepairTask(m, () => tasks.get(t0.taskId)!, update, stop.signal);
+          if (t0.kind === 'repair') return await this.#runRepairTask(m, () => tasks.get(taskId)!, update, stop.signal);
+          const outcome = await this.#runStreamTask(m, () => tasks.get(taskId)!, update, stop.signal, () => counted.add(taskId));
+          if (outcome === 'replace') for (const id of this.#replaceSource(tasks, taskId, update)) launch(id);
         } finally {
           perSource.set(src, (perSource.get(src) ?? 1) - 1);
         }
-      });
-    let failure: unknown;
-    const all = Promise.all(runners).catch((err: unknown) => {
-      failure ??= err;
-      stop.abort();
-    });
+      };
+      const p: Promise<void> = run()
+        .catch((err: unknown) => {
+          failure ??= err;
+          stop.abort();
+        })
+        .finally(() => running.delete(p));
+      running.add(p);
+    };
+    // A task `failed` here was replaced by other sources (#replaceSource); its replacements are tasks of their own.
+    for (const t of tasks.values()) if (t.state !== 'completed' && t.state !== 'failed') launch(t.taskId);
+    const all = (async () => {
+      while (running.size > 0) await Promise.race(running);
+    })();
     let finished = false;
     void all.finally(() => (finished = true));
     try {
@@ -444,8 +457,9 @@ export class MigrationDriver {
     update: (t: MigrationTaskRecord) => void,
     signal: AbortSignal,
     onCounted: () => void,
-  ): Promise<void> {
+  ): Promise<'done' | 'replace'> {
     const streamId = `${m.migrationId}/${cur().taskId}`;
+    let sourceDownSince: number | undefined;
     let backoff = RESTART_BACKOFF_MIN_MS;
     let restart = true;
     // A source counts a resumed stream as a whole task: keys up to `resume_after` are already streamed and keys_total
@@ -458,6 +472,10 @@ export class MigrationDriver {
       if (!src || !dst) throw new PairdbError('INTERNAL_ERROR', `task ${t.taskId}: node ${!src ? t.sourceNodeId : t.targetNodeId} left the topology`);
       const client = src.client;
       if (!client.startStreaming || !client.getStreamStatus || !client.stopStreaming) throw new PairdbError('INTERNAL_ERROR', 'storage client cannot stream');
+      // §11.4 step 3: a loser down for a while is replaced by the other alive members of before[:r].
+      if (src.down) sourceDownSince ??= this.#now();
+      else sourceDownSince = undefined;
+      if (sourceDownSince !== undefined && this.#now() - sourceDownSince >= (this.#d.sourceReplaceAfterMs ?? 60_000)) return 'replace';
       const opts = () => ({ requestId: streamId, deadlineMs: Date.now() + STREAM_RPC_MS });
       try {
         if (restart) {
@@ -498,7 +516,7 @@ export class MigrationDriver {
         };
         if (st.state === 'STREAM_COMPLETED') {
           update({ ...next, state: 'completed', keysTotal: streamed });
-          return;
+          return 'done';
         }
         if (ACTIVE_STREAM_STATES.has(String(st.state))) {
           update(next);
@@ -524,6 +542,29 @@ export class MigrationDriver {
     // Rollback or shutdown: the source stops sending.
     const src = this.#d.registry.handle(cur().sourceNodeId!);
     await src?.client.stopStreaming?.({ stream_id: streamId }, { requestId: streamId, deadlineMs: Date.now() + STREAM_RPC_MS }).catch(() => undefined);
+    return 'done';
+  }
+
+  /**
+   * Replaces a stream task whose source stayed down: every other alive node of ring_old streams the same ranges and
+   * tenants to the same target (a node that holds none of them sends nothing; before[:r] minus the lost source is among
+   * them). The old task is kept as `failed`; resolves with the new task ids.
+   */
+  #replaceSource(tasks: Map<number, MigrationTaskRecord>, taskId: number, update: (t: MigrationTaskRecord) => void): number[] {
+    const old = tasks.get(taskId)!;
+    const now = this.#now();
+    let nextId = Math.max(...tasks.keys()) + 1;
+    const ids: number[] = [];
+    for (const id of this.#d.registry.ring.nodeIds) {
+      if (id === old.sourceNodeId || id === old.targetNodeId || this.#d.registry.isDown(id)) continue;
+      const t: MigrationTaskRecord = { ...old, taskId: nextId++, sourceNodeId: id, state: 'pending', attempts: 0, keysTotal: 0, keysStreamed: 0, bytesStreamed: 0, checkpointTenant: null, checkpointKey: null, updatedAtMs: now };
+      update(t);
+      ids.push(t.taskId);
+    }
+    if (ids.length === 0) throw new PairdbError('SERVICE_UNAVAILABLE', `task ${taskId}: source ${old.sourceNodeId} is down and no other replica is alive`);
+    update({ ...old, state: 'failed', keysTotal: old.keysStreamed });
+    this.#d.logger.warn({ task: taskId, source: old.sourceNodeId, replacements: ids }, 'stream source down too long; streaming its ranges from the other replicas');
+    return ids;
   }
 
   /**
