@@ -34,6 +34,8 @@ export interface HintStore {
   delivered(target: string, hintId: number): Promise<void>;
   /** Deletes hints past their window (whole segments); returns how many went, per target. */
   expire(): Promise<Map<string, number>>;
+  /** Drops every hint for `target` (a node that left the ring: §9 expiry deletes hints for `removed` nodes); returns how many. */
+  discard(target: string): Promise<number>;
   /** Undelivered hints per target (expired ones included until expire() runs). */
   counts(): Map<string, number>;
   close(): Promise<void>;
@@ -289,6 +291,15 @@ export class FileHintStore implements HintStore {
       if (n > 0) out.set(t.id, n);
     }
     return out;
+  }
+
+  async discard(target: string): Promise<number> {
+    const t = this.#targets.get(target);
+    const last = t?.segments[t.segments.length - 1]?.lastId;
+    if (!t || last === undefined || last <= t.delivered) return 0;
+    const n = this.counts().get(target) ?? 0;
+    await this.delivered(target, last);
+    return n;
   }
 
   /** Deletes whole segments matching `gone` (the active one only once a newer segment exists); returns a count. */

@@ -78,6 +78,7 @@ export class HintedHandoff {
     const sweep = setInterval(() => this.sweep(), this.#o.sweepMs ?? 10_000);
     sweep.unref();
     const expire = setInterval(() => {
+      void this.discardGone();
       this.#o.store.expire().then(
         (gone) => {
           for (const [node, n] of gone) {
@@ -95,6 +96,22 @@ export class HintedHandoff {
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+  }
+
+  /** Hints for nodes no longer in the topology (removed or failed) are dropped (cluster.md §9 expiry). */
+  async discardGone(): Promise<void> {
+    for (const [target, n] of this.#o.store.counts()) {
+      if (n === 0 || this.#o.registry.handle(target)) continue;
+      try {
+        const gone = await this.#o.store.discard(target);
+        if (gone > 0) {
+          this.onEvent?.('expired', target, gone);
+          this.#o.logger.info({ node: target, hints: gone }, 'dropped the hints of a node that left the ring');
+        }
+      } catch (err) {
+        this.#o.logger.error({ err, node: target }, 'dropping the hints of a removed node failed');
+      }
+    }
   }
 
   /** Every alive target with undelivered hints gets a delivery run (the 10 s sweep). */

@@ -82,4 +82,26 @@ describe('HintedHandoff', () => {
     expect(await store.pending('s1', 1000)).toEqual([]);
     await store.close();
   });
+  it('drops the hints of a node that left the topology, counted as expired, and keeps those of ring members', async () => {
+    const store = await FileHintStore.open({ dir });
+    await store.append([
+      { targetNodeId: 'gone', tenantId: 'acme', key: 'a', versions: [ver({ value: '"a"' })] },
+      { targetNodeId: 'gone', tenantId: 'acme', key: 'b', versions: [ver({ value: '"b"' })] },
+      { targetNodeId: 's1', tenantId: 'acme', key: 'c', versions: [ver({ value: '"c"' })] },
+    ]);
+    const registry = { handle: (id: string) => (id === 's1' ? ({ down: true, client: {} } as unknown as NodeHandle) : undefined) } as unknown as NodeRegistry;
+    const handoff = new HintedHandoff({ store, registry, logger: silentLogger() });
+    const events: string[] = [];
+    handoff.onEvent = (kind, node, n) => events.push(`${kind}:${node}:${n}`);
+    await handoff.discardGone();
+    expect(events).toEqual(['expired:gone:2']);
+    expect(store.counts().get('gone')).toBe(0);
+    expect(store.counts().get('s1')).toBe(1);
+    await store.close();
+    // The discard is durable.
+    const reopened = await FileHintStore.open({ dir });
+    expect(reopened.counts().get('gone') ?? 0).toBe(0);
+    expect(reopened.counts().get('s1')).toBe(1);
+    await reopened.close();
+  });
 });
