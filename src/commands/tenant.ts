@@ -64,12 +64,17 @@ export function tenantCommand(deps: CliDeps): Command {
     new Command('update').description('change replication factor, conflict mode or rate limits').argument('<id>', 'tenant id'),
   );
   update
+    .option('--replication-factor <n>', 'the same as --rf')
     .option('--wait', 'with --rf: follow the replication_change migration to its end (exit 1 if it fails)')
     .option('--interval <duration>', 'time between polls with --wait', DEFAULT_WATCH_INTERVAL);
   addClientOptions(update);
   update.action(async (id: string, _o: object, c: Command) =>
     withContext(deps, c, async (ctx) => {
-      const o = c.opts<TenantFlags>();
+      const o = c.opts<TenantFlags & { replicationFactor?: string }>();
+      if (o.replicationFactor !== undefined) {
+        if (o.rf !== undefined && o.rf !== o.replicationFactor) throw new PairdbError('USAGE', '--rf and --replication-factor disagree');
+        o.rf = o.replicationFactor;
+      }
       const limits = rateLimits(o);
       const patch: UpdateTenantInput = {};
       if (o.conflict) patch.conflict_resolution = o.conflict;

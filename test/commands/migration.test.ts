@@ -109,6 +109,17 @@ describe('--wait', () => {
     });
     expect(r.code, r.err).toBe(0);
     expect(r.calls).toEqual(['updateReplicationFactor']);
+    // --replication-factor is the long name of --rf.
+    let asked = 0;
+    const long = await pairdb(['tenant', 'update', 'acme', '--replication-factor', '5', '-o', 'json'], {
+      updateReplicationFactor: async (_id: string, rf: number) => {
+        asked = rf;
+        return { status: 'success', tenant_id: 'acme', old_replication_factor: 3, new_replication_factor: rf, migration_id: null, updated_at: '2025-03-01T10:00:00.000Z' };
+      },
+    });
+    expect(long.code, long.err).toBe(0);
+    expect(asked).toBe(5);
+    expect((await pairdb(['tenant', 'update', 'acme', '--rf', '4', '--replication-factor', '5'], {})).code).toBe(2);
     const noRf = await pairdb(['tenant', 'update', 'acme', '--conflict', 'siblings', '--wait'], {});
     expect(noRf.code).toBe(2);
     expect(noRf.calls).toEqual([]);
