@@ -23,6 +23,7 @@ import { bindServer, createServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
 import { StreamSender } from './stream-sender.js';
 import { StorageGossip } from './storage-gossip.js';
+import { checkFence, requestEpochFromWire } from '../core/cluster/topology-fence.js';
 
 /** Configuration of `pairdb storage` (cli-and-ops.md §4 "storage"). */
 export interface StorageDaemonConfig {
@@ -242,8 +243,13 @@ export class StorageDaemon {
       generation: BigInt(this.#generation),
       logger: this.#log,
       load: () => this.#load(),
+      onFenceRaised: (epoch) => {
+        this.#persistFence(epoch).catch((err: unknown) => this.#log.error({ err, fence_epoch: epoch.toString() }, 'could not persist the topology fence'));
+      },
       ...cfg.gossip,
     });
+    // The persisted fence is known from the first gossip round on, so peers and observers learn it after a restart.
+    if (this.#engine) this.#gossip.membership.mergeFence(BigInt(this.#engine.fenceEpoch));
     this.#gossip.start();
     this.#accepting = true;
     this.#ready = !this.#failed;
@@ -390,6 +396,8 @@ export class StorageDaemon {
     if (!record) throw invalid('Write needs a record');
     const purpose = PURPOSES[String(req.purpose)];
     if (!purpose) throw invalid(`Write purpose ${String(req.purpose)} is not accepted`);
+    // Only CLIENT writes are fenced: hints, read repair, repair and streams carry data the new placement needs.
+    checkFence(purpose === 'CLIENT', requestEpochFromWire(req.topology_epoch), this.#fenceEpoch());
     checkTenantKey(record.tenant_id, record.key);
     if (record.versions.length === 0) throw invalid('a write record needs at least one version');
     if (purpose === 'CLIENT' && record.versions.length !== 1) throw invalid('a CLIENT write carries exactly one version');
@@ -417,6 +425,7 @@ export class StorageDaemon {
   readonly #read = (req: pb.ReadRequest__Output, _ctx: RequestContext): Promise<pb.ReadResponse> => {
     try {
       this.#assertServing();
+      checkFence(true, requestEpochFromWire(req.topology_epoch), this.#fenceEpoch());
       checkTenantKey(req.tenant_id, req.key);
       const engine = this.#engine;
       if (!engine) {
@@ -481,24 +490,49 @@ export class StorageDaemon {
       disk_usage_percent: (engine?.diskUsageRatio ?? 0) * 100,
       writes_throttled: disk === 'throttle',
       writes_rejected: this.#failed || disk === 'reject',
-      fence_epoch: (this.#gossip?.membership.fenceEpoch ?? 0n).toString(),
+      fence_epoch: this.#fenceEpoch().toString(),
       details,
     });
   };
 
-  /** Gossip (rpc.md §6, cluster.md §10): push-pull of the member table. */
-  readonly #gossipRpc = (req: pb.GossipRequest__Output): Promise<pb.GossipResponse> => {
+  /**
+   * Gossip (rpc.md §6, cluster.md §10): push-pull of the member table. A higher fence is made durable before the
+   * answer, so a coordinator's Barrier push returns only once every answering node enforces it.
+   */
+  readonly #gossipRpc = async (req: pb.GossipRequest__Output): Promise<pb.GossipResponse> => {
     try {
       const gossip = this.#gossip;
       if (!gossip || !this.#accepting) throw new PairdbError('NOT_READY', `storage node ${this.#config.nodeId} is not serving`);
+      const fence = requestEpochFromWire(req.fence_epoch);
+      if (fence > this.#fenceEpoch()) await this.#persistFence(fence);
       const res = gossip.handle(req);
       this.#count('Gossip', 'OK');
-      return Promise.resolve(res);
+      return res;
     } catch (err) {
       this.#count('Gossip', PairdbError.from(err).code);
-      return Promise.reject(err);
+      throw err;
     }
   };
+
+  /** The fence this node enforces: the persisted one (the echo engine, which persists nothing, uses gossip's). */
+  #fenceEpoch(): bigint {
+    const engine = this.#engine;
+    return engine ? BigInt(engine.fenceEpoch) : (this.#gossip?.membership.fenceEpoch ?? 0n);
+  }
+
+  /** Writes a higher fence to the manifest (storage-engine.md §13); resolves once it is durable and enforced. */
+  async #persistFence(epoch: bigint): Promise<void> {
+    const engine = this.#engine;
+    if (!engine || epoch <= BigInt(engine.fenceEpoch)) return;
+    if (epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`fence_epoch ${epoch} is above 2^53 − 1`);
+    try {
+      await engine.raiseFence(Number(epoch));
+    } catch (err) {
+      const e = PairdbError.from(err);
+      throw new PairdbError(e.code, `persisting topology fence ${epoch}: ${e.message}`, { cause: err, outcome: e.outcome });
+    }
+    this.#log.info({ fence_epoch: epoch.toString() }, 'topology fence persisted');
+  }
 
   /** The cheap load figures gossip carries (MemberState): no I/O, read once per round. */
   #load(): MemberLoad {
