@@ -23,6 +23,8 @@ import { bindServer, createServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
 import { StreamSender } from './stream-sender.js';
 import { StorageGossip } from './storage-gossip.js';
+import { AliveMarker } from './storage-alive.js';
+import { staleRejoinError } from '../core/cluster/stale-node.js';
 import { checkFence, requestEpochFromWire } from '../core/cluster/topology-fence.js';
 
 /** Configuration of `pairdb storage` (cli-and-ops.md §4 "storage"). */
@@ -60,6 +62,8 @@ export interface StorageDaemonConfig {
   readonly tuning?: Pick<StorageEngineOptions, 'blockBytes' | 'bloomBitsPerKey' | 'blockCacheBytes' | 'compaction' | 'compactionBytesPerSec'>;
   /** Gossip timing (cluster.md §10; tests): round interval 1 s, 3 peers per round, suspect after 5 s, down after 10 s. */
   readonly gossip?: { readonly intervalMs?: number; readonly fanout?: number; readonly suspectAfterMs?: number; readonly downAfterMs?: number };
+  /** `--allow-stale-rejoin`: start even when last alive longer than gc_grace ago (cluster.md §2; logged as a warning). */
+  readonly allowStaleRejoin?: boolean;
 }
 
 const DEFAULT_GC_GRACE_MS = 10 * 24 * 3600 * 1000;
@@ -150,6 +154,7 @@ export class StorageDaemon {
   #compactJob: CompactJob | undefined;
   #streams: StreamSender | undefined;
   #gossip: StorageGossip | undefined;
+  #alive: AliveMarker | undefined;
 
   constructor(config: StorageDaemonConfig, log: Logger, onFatal: (err: Error) => void = () => undefined) {
     this.#config = config;
@@ -190,6 +195,7 @@ export class StorageDaemon {
       this.#adminPort = port;
     }
     if ((cfg.engine ?? 'lsm') === 'lsm') {
+      await this.#checkNotStale();
       this.#engine = await StorageEngine.open({
         dataDir: cfg.dataDir,
         logger: this.#log,
@@ -208,6 +214,8 @@ export class StorageDaemon {
         ...cfg.tuning,
         onFatal: (err) => this.#fatal(err),
       });
+      // The engine holds LOCK now: this process owns the last-alive record.
+      await this.#alive!.start();
       this.#snapshots = new SnapshotStore(cfg.fs ?? new NodeFileSystem(), cfg.dataDir);
       this.#streams = new StreamSender({ nodeId: cfg.nodeId, engine: this.#engine, logger: this.#log });
     } else {
@@ -294,6 +302,7 @@ export class StorageDaemon {
       server.forceShutdown();
       await Promise.race([shutDown, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
+    await this.#alive?.stop();
     // Outgoing streams hold engine scans (pinned tables): stop them before the engine closes.
     await this.#streams?.close();
     if (this.#engine) {
@@ -308,6 +317,21 @@ export class StorageDaemon {
     if (this.#admin) await closeServer(this.#admin);
     this.#log.info({ clean }, 'storage node stopped');
     return clean;
+  }
+
+  /**
+   * The stale-node rule (cluster.md §2): a data dir last alive longer than gc_grace ago refuses to start (NODE_STALE,
+   * exit 8) unless --allow-stale-rejoin; its tombstones may be purged elsewhere, so its old values would resurrect.
+   */
+  async #checkNotStale(): Promise<void> {
+    const cfg = this.#config;
+    const gcGraceMs = cfg.tuning?.compaction?.gcGraceMs ?? DEFAULT_GC_GRACE_MS;
+    const alive = new AliveMarker(cfg.fs ?? new NodeFileSystem(), cfg.dataDir, gcGraceMs, this.#log);
+    this.#alive = alive;
+    const stale = staleRejoinError(await alive.read(), Date.now(), gcGraceMs);
+    if (!stale) return;
+    if (!cfg.allowStaleRejoin) throw stale;
+    this.#log.warn({ reason: stale.message }, 'starting a stale node because of --allow-stale-rejoin; run a repair before trusting its data');
   }
 
   #drain(timeoutMs: number): Promise<boolean> {
