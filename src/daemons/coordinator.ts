@@ -336,6 +336,7 @@ export class CoordinatorDaemon implements Daemon {
       epoch: () => this.#epoch,
       logger: this.#log,
       hintsPending: () => hintStore.counts(),
+      gcGraceOf: (nodeId) => this.#gossipObserver?.gcGraceOf(nodeId),
     });
     let dataPath: DataPath | undefined;
     const repairs = new ReadRepairQueue<RepairJob>({

@@ -64,6 +64,8 @@ export class GossipObserver {
   readonly #o: GossipObserverOptions;
   /** The coordinator's current fence: the highest pushed or learned from the nodes (max-merged like theirs). */
   #fence = 0n;
+  /** gc_grace_ms per node as last gossiped (MemberState), for ClusterStatus's stale-node warning. */
+  readonly #gcGrace = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #pulling = false;
   #failuresLogged = 0;
@@ -81,6 +83,11 @@ export class GossipObserver {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** A node's gc_grace in ms as last gossiped, or undefined if never heard. */
+  gcGraceOf(nodeId: string): number | undefined {
+    return this.#gcGrace.get(nodeId);
   }
 
   /** The fence the pulls carry. */
@@ -157,6 +164,7 @@ export class GossipObserver {
         { requestId: '', deadlineMs: Date.now() + (o.timeoutMs ?? 1000) },
       );
       const members = res.members.map((m, i) => memberFromWire(m, i));
+      for (const m of members) if (m.load.gcGraceMs > 0n) this.#gcGrace.set(m.nodeId, Number(m.load.gcGraceMs));
       const fence = uint64FromWire(res.fence_epoch, 'fence_epoch');
       if (fence > this.#fence) this.#fence = fence;
       return members;
