@@ -1,4 +1,4 @@
-import { PairdbError } from '../errors.js';
+import { type Outcome, PairdbError } from '../errors.js';
 
 /**
  * The topology fence of a storage node (cluster.md §4, storage-engine.md §13): after Barrier(E) every node holds
@@ -13,12 +13,15 @@ export const FENCE_EPOCH_TRAILER = 'pairdb-fence-epoch';
 export class StaleTopologyError extends PairdbError {
   readonly fenceEpoch: bigint;
 
-  constructor(requestEpoch: bigint | undefined, fenceEpoch: bigint, message?: string) {
+  /**
+   * A node refuses a fenced request before writing anything: outcome not_applied. `received` rebuilds a peer's error
+   * with its own message and outcome (none stays none).
+   */
+  constructor(requestEpoch: bigint | undefined, fenceEpoch: bigint, received?: { readonly message: string; readonly outcome: Outcome | undefined }) {
     super(
       'STALE_TOPOLOGY',
-      message ?? `topology epoch ${String(requestEpoch)} is below this node's fence (fence_epoch=${fenceEpoch}); reload the topology and retry`,
-      // A fenced request is refused before anything is written.
-      { outcome: 'not_applied' },
+      received?.message ?? `topology epoch ${String(requestEpoch)} is below this node's fence (fence_epoch=${fenceEpoch}); reload the topology and retry`,
+      { outcome: received ? received.outcome : 'not_applied' },
     );
     this.fenceEpoch = fenceEpoch;
   }
@@ -53,10 +56,13 @@ export function fenceFromMessage(message: string): bigint | undefined {
   return m ? BigInt(m[1]!) : undefined;
 }
 
-/** Rebuilds a StaleTopologyError on the caller's side from the fence found in a trailer or message (0 if none). */
-export function staleTopologyFrom(message: string, trailer?: unknown): StaleTopologyError {
+/**
+ * Rebuilds a StaleTopologyError on the caller's side from the fence found in a trailer or message (0 if none) and the
+ * outcome the peer sent (none stays none).
+ */
+export function staleTopologyFrom(message: string, trailer: unknown, outcome: Outcome | undefined): StaleTopologyError {
   let fence: bigint | undefined;
   if (typeof trailer === 'string' && /^\d{1,20}$/.test(trailer)) fence = BigInt(trailer);
   fence ??= fenceFromMessage(message);
-  return new StaleTopologyError(undefined, fence ?? 0n, message);
+  return new StaleTopologyError(undefined, fence ?? 0n, { message, outcome });
 }

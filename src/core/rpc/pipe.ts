@@ -81,9 +81,9 @@ export function toWireError(err: unknown): WireError {
 /** Converts a pipe error member back into a PairdbError. */
 export function fromWireError(w: WireError): PairdbError {
   const code = isErrorCode(w.api_code) ? w.api_code : codeForGrpcStatus(w.grpc_code);
-  // PipeError has no trailer field: the fence travels in the message (topology-fence.ts).
-  if (code === 'STALE_TOPOLOGY') return staleTopologyFrom(w.message || code);
   const outcome = w.outcome === 'not_applied' || w.outcome === 'unknown' ? (w.outcome as Outcome) : undefined;
+  // PipeError has no trailer field: the fence travels in the message (topology-fence.ts).
+  if (code === 'STALE_TOPOLOGY') return staleTopologyFrom(w.message || code, undefined, outcome);
   return new PairdbError(code, w.message || code, { outcome });
 }
 
@@ -326,9 +326,10 @@ export function fromServiceError(err: grpc.ServiceError, peer: string): PairdbEr
   const apiCode = typeof code === 'string' && isErrorCode(code) ? code : codeForGrpcStatus(err.code);
   const message =
     typeof code === 'string' ? err.details : `${peer}: ${err.details || grpc.status[err.code] || 'call failed'}`;
-  if (apiCode === 'STALE_TOPOLOGY') return staleTopologyFrom(message, err.metadata?.get(FENCE_EPOCH_TRAILER)?.[0]);
+  const known = outcome === 'not_applied' || outcome === 'unknown' ? outcome : undefined;
+  if (apiCode === 'STALE_TOPOLOGY') return staleTopologyFrom(message, err.metadata?.get(FENCE_EPOCH_TRAILER)?.[0], known);
   return new PairdbError(apiCode, message, {
-    outcome: outcome === 'not_applied' || outcome === 'unknown' ? outcome : undefined,
+    outcome: known,
     cause: err,
   });
 }
