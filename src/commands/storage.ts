@@ -32,6 +32,8 @@ interface StorageFlags {
   engine: string;
   /** `--quarantine-corrupt` (storage-engine.md §5 step 3). */
   quarantineCorrupt?: boolean;
+  /** `--allow-stale-rejoin` (cluster.md §2 stale-node rule). */
+  allowStaleRejoin?: boolean;
   /** Engine tuning (cli-and-ops.md §4 storage keys; storage-engine.md §4, §6, §7); absent = spec defaults. */
   blockSize?: string;
   bloomBitsPerKey?: string;
@@ -133,6 +135,7 @@ export function storageConfigFromFlags(f: StorageFlags): StorageDaemonConfig {
     shutdownTimeoutMs: parseDuration(f.shutdownTimeout, '--shutdown-timeout'),
     engine: f.engine,
     quarantineCorrupt: f.quarantineCorrupt === true,
+    allowStaleRejoin: f.allowStaleRejoin === true,
     tuning: engineTuningFromFlags(f),
   };
 }
@@ -182,6 +185,7 @@ export function storageCommand(deps: CliDeps = defaultDeps()): Command {
     .addOption(flag('--gc-grace <duration>', 'tombstone purge age; must exceed --hint-window', '10d'))
     .addOption(flag('--hint-window <duration>', 'the coordinators\' hint window (checked against --gc-grace)', '3h'))
     .addOption(flag('--quarantine-corrupt', 'at start, move an unopenable SSTable to quarantine/ and start degraded (default: refuse, exit 7)'))
+    .addOption(flag('--allow-stale-rejoin', 'start even if this node was down longer than --gc-grace (default: refuse, exit 8); repair it before trusting its data'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))
     .addOption(flag('--engine <kind>', 'lsm (default) or echo (benchmark baseline: no storage)', 'lsm').hideHelp())
@@ -190,10 +194,11 @@ export function storageCommand(deps: CliDeps = defaultDeps()): Command {
         if (value === undefined) throw new PairdbError('USAGE', `required option ${name} not specified`);
       }
       // commander turns a boolean flag on for any value of its env var; cli-and-ops.md §1 booleans are true|false|1|0.
-      if (c.getOptionValueSource('quarantineCorrupt') === 'env') {
-        const text = (process.env.PAIRDB_QUARANTINE_CORRUPT ?? '').toLowerCase();
-        if (!['true', 'false', '1', '0'].includes(text)) throw new PairdbError('USAGE', `invalid PAIRDB_QUARANTINE_CORRUPT ${JSON.stringify(text)} (true|false|1|0)`);
-        f.quarantineCorrupt = text === 'true' || text === '1';
+      for (const [key, env] of [['quarantineCorrupt', 'PAIRDB_QUARANTINE_CORRUPT'], ['allowStaleRejoin', 'PAIRDB_ALLOW_STALE_REJOIN']] as const) {
+        if (c.getOptionValueSource(key) !== 'env') continue;
+        const text = (process.env[env] ?? '').toLowerCase();
+        if (!['true', 'false', '1', '0'].includes(text)) throw new PairdbError('USAGE', `invalid ${env} ${JSON.stringify(text)} (true|false|1|0)`);
+        f[key] = text === 'true' || text === '1';
       }
       if (!LOG_LEVELS.has(f.logLevel)) throw new PairdbError('USAGE', `invalid --log-level ${JSON.stringify(f.logLevel)}`);
       const config = storageConfigFromFlags(f);

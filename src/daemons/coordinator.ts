@@ -338,6 +338,7 @@ export class CoordinatorDaemon implements Daemon {
       epoch: () => this.#epoch,
       logger: this.#log,
       hintsPending: () => hintStore.counts(),
+      gcGraceOf: (nodeId) => this.#gossipObserver?.gcGraceOf(nodeId),
     });
     let dataPath: DataPath | undefined;
     const repairs = new ReadRepairQueue<RepairJob>({
@@ -362,6 +363,7 @@ export class CoordinatorDaemon implements Daemon {
       repairs,
       hints: handoff,
       epoch: () => this.#epoch,
+      reloadTopology: () => this.#reloadTopology(),
       placement: () => this.#placement!,
       logger: this.#log,
       observe: (op, level, result, seconds) => metrics.observe(op, level, result, seconds),
@@ -516,12 +518,16 @@ export class CoordinatorDaemon implements Daemon {
 
   /**
    * Barrier(E) (cluster.md §4) for the one coordinator of embedded metadata: it routes with E as soon as it reloaded,
-   * so only requests that started under an older epoch remain; wait for them (at most 30 s).
+   * so only requests that started under an older epoch remain; wait for them (at most 30 s), then push fence_epoch = E
+   * to the alive nodes. Requests still running under an old epoch then (no ack) get replica-timeout + 1 s more.
    */
   async #barrier(epoch: number): Promise<void> {
     const dp = this.#dataPath;
     const until = Date.now() + 30_000;
     while (dp && dp.inFlightBelow(epoch) > 0 && Date.now() < until && !this.#stopped) await new Promise((r) => setTimeout(r, 20));
+    const acked = !dp || dp.inFlightBelow(epoch) === 0;
+    await this.#gossipObserver?.pushFence(epoch);
+    if (!acked && !this.#stopped) await new Promise((r) => setTimeout(r, this.#cfg.replicaTimeoutMs + 1_000));
   }
 
   #saveFloorSoon(): void {

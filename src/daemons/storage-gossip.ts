@@ -36,6 +36,8 @@ export interface StorageGossipOptions {
   readonly peerFactory?: (address: string) => GossipPeer;
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Called when the max-merged fence grew (the daemon persists it; storage-engine.md §13). */
+  readonly onFenceRaised?: (epoch: bigint) => void;
 }
 
 export class StorageGossip {
@@ -114,7 +116,10 @@ export class StorageGossip {
       this.#closeGonePeers();
     }
     m.merge(members);
-    if (m.mergeFence(fence)) this.#o.logger.info({ fence_epoch: fence.toString(), from }, 'topology fence raised');
+    if (m.mergeFence(fence)) {
+      this.#o.logger.info({ fence_epoch: fence.toString(), from }, 'topology fence raised');
+      this.#o.onFenceRaised?.(fence);
+    }
   }
 
   #request(): pb.GossipRequest {

@@ -23,6 +23,9 @@ import { bindServer, createServer } from '../core/rpc/server.js';
 import type * as pb from '../core/rpc/types.js';
 import { StreamSender } from './stream-sender.js';
 import { StorageGossip } from './storage-gossip.js';
+import { AliveMarker } from './storage-alive.js';
+import { staleRejoinError } from '../core/cluster/stale-node.js';
+import { checkFence, requestEpochFromWire } from '../core/cluster/topology-fence.js';
 
 /** Configuration of `pairdb storage` (cli-and-ops.md §4 "storage"). */
 export interface StorageDaemonConfig {
@@ -59,6 +62,8 @@ export interface StorageDaemonConfig {
   readonly tuning?: Pick<StorageEngineOptions, 'blockBytes' | 'bloomBitsPerKey' | 'blockCacheBytes' | 'compaction' | 'compactionBytesPerSec'>;
   /** Gossip timing (cluster.md §10; tests): round interval 1 s, 3 peers per round, suspect after 5 s, down after 10 s. */
   readonly gossip?: { readonly intervalMs?: number; readonly fanout?: number; readonly suspectAfterMs?: number; readonly downAfterMs?: number };
+  /** `--allow-stale-rejoin`: start even when last alive longer than gc_grace ago (cluster.md §2; logged as a warning). */
+  readonly allowStaleRejoin?: boolean;
 }
 
 const DEFAULT_GC_GRACE_MS = 10 * 24 * 3600 * 1000;
@@ -149,6 +154,7 @@ export class StorageDaemon {
   #compactJob: CompactJob | undefined;
   #streams: StreamSender | undefined;
   #gossip: StorageGossip | undefined;
+  #alive: AliveMarker | undefined;
 
   constructor(config: StorageDaemonConfig, log: Logger, onFatal: (err: Error) => void = () => undefined) {
     this.#config = config;
@@ -189,6 +195,7 @@ export class StorageDaemon {
       this.#adminPort = port;
     }
     if ((cfg.engine ?? 'lsm') === 'lsm') {
+      await this.#checkNotStale();
       this.#engine = await StorageEngine.open({
         dataDir: cfg.dataDir,
         logger: this.#log,
@@ -207,6 +214,8 @@ export class StorageDaemon {
         ...cfg.tuning,
         onFatal: (err) => this.#fatal(err),
       });
+      // The engine holds LOCK now: this process owns the last-alive record.
+      await this.#alive!.start();
       this.#snapshots = new SnapshotStore(cfg.fs ?? new NodeFileSystem(), cfg.dataDir);
       this.#streams = new StreamSender({ nodeId: cfg.nodeId, engine: this.#engine, logger: this.#log });
     } else {
@@ -242,8 +251,13 @@ export class StorageDaemon {
       generation: BigInt(this.#generation),
       logger: this.#log,
       load: () => this.#load(),
+      onFenceRaised: (epoch) => {
+        this.#persistFence(epoch).catch((err: unknown) => this.#log.error({ err, fence_epoch: epoch.toString() }, 'could not persist the topology fence'));
+      },
       ...cfg.gossip,
     });
+    // The persisted fence is known from the first gossip round on, so peers and observers learn it after a restart.
+    if (this.#engine) this.#gossip.membership.mergeFence(BigInt(this.#engine.fenceEpoch));
     this.#gossip.start();
     this.#accepting = true;
     this.#ready = !this.#failed;
@@ -288,6 +302,7 @@ export class StorageDaemon {
       server.forceShutdown();
       await Promise.race([shutDown, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
+    await this.#alive?.stop();
     // Outgoing streams hold engine scans (pinned tables): stop them before the engine closes.
     await this.#streams?.close();
     if (this.#engine) {
@@ -302,6 +317,21 @@ export class StorageDaemon {
     if (this.#admin) await closeServer(this.#admin);
     this.#log.info({ clean }, 'storage node stopped');
     return clean;
+  }
+
+  /**
+   * The stale-node rule (cluster.md §2): a data dir last alive longer than gc_grace ago refuses to start (NODE_STALE,
+   * exit 8) unless --allow-stale-rejoin; its tombstones may be purged elsewhere, so its old values would resurrect.
+   */
+  async #checkNotStale(): Promise<void> {
+    const cfg = this.#config;
+    const gcGraceMs = cfg.tuning?.compaction?.gcGraceMs ?? DEFAULT_GC_GRACE_MS;
+    const alive = new AliveMarker(cfg.fs ?? new NodeFileSystem(), cfg.dataDir, gcGraceMs, this.#log);
+    this.#alive = alive;
+    const stale = staleRejoinError(await alive.read(), Date.now(), gcGraceMs);
+    if (!stale) return;
+    if (!cfg.allowStaleRejoin) throw stale;
+    this.#log.warn({ reason: stale.message }, 'starting a stale node because of --allow-stale-rejoin; run a repair before trusting its data');
   }
 
   #drain(timeoutMs: number): Promise<boolean> {
@@ -390,6 +420,8 @@ export class StorageDaemon {
     if (!record) throw invalid('Write needs a record');
     const purpose = PURPOSES[String(req.purpose)];
     if (!purpose) throw invalid(`Write purpose ${String(req.purpose)} is not accepted`);
+    // Only CLIENT writes are fenced: hints, read repair, repair and streams carry data the new placement needs.
+    checkFence(purpose === 'CLIENT', requestEpochFromWire(req.topology_epoch), this.#fenceEpoch());
     checkTenantKey(record.tenant_id, record.key);
     if (record.versions.length === 0) throw invalid('a write record needs at least one version');
     if (purpose === 'CLIENT' && record.versions.length !== 1) throw invalid('a CLIENT write carries exactly one version');
@@ -417,6 +449,7 @@ export class StorageDaemon {
   readonly #read = (req: pb.ReadRequest__Output, _ctx: RequestContext): Promise<pb.ReadResponse> => {
     try {
       this.#assertServing();
+      checkFence(true, requestEpochFromWire(req.topology_epoch), this.#fenceEpoch());
       checkTenantKey(req.tenant_id, req.key);
       const engine = this.#engine;
       if (!engine) {
@@ -481,24 +514,49 @@ export class StorageDaemon {
       disk_usage_percent: (engine?.diskUsageRatio ?? 0) * 100,
       writes_throttled: disk === 'throttle',
       writes_rejected: this.#failed || disk === 'reject',
-      fence_epoch: (this.#gossip?.membership.fenceEpoch ?? 0n).toString(),
+      fence_epoch: this.#fenceEpoch().toString(),
       details,
     });
   };
 
-  /** Gossip (rpc.md §6, cluster.md §10): push-pull of the member table. */
-  readonly #gossipRpc = (req: pb.GossipRequest__Output): Promise<pb.GossipResponse> => {
+  /**
+   * Gossip (rpc.md §6, cluster.md §10): push-pull of the member table. A higher fence is made durable before the
+   * answer, so a coordinator's Barrier push returns only once every answering node enforces it.
+   */
+  readonly #gossipRpc = async (req: pb.GossipRequest__Output): Promise<pb.GossipResponse> => {
     try {
       const gossip = this.#gossip;
       if (!gossip || !this.#accepting) throw new PairdbError('NOT_READY', `storage node ${this.#config.nodeId} is not serving`);
+      const fence = requestEpochFromWire(req.fence_epoch);
+      if (fence > this.#fenceEpoch()) await this.#persistFence(fence);
       const res = gossip.handle(req);
       this.#count('Gossip', 'OK');
-      return Promise.resolve(res);
+      return res;
     } catch (err) {
       this.#count('Gossip', PairdbError.from(err).code);
-      return Promise.reject(err);
+      throw err;
     }
   };
+
+  /** The fence this node enforces: the persisted one (the echo engine, which persists nothing, uses gossip's). */
+  #fenceEpoch(): bigint {
+    const engine = this.#engine;
+    return engine ? BigInt(engine.fenceEpoch) : (this.#gossip?.membership.fenceEpoch ?? 0n);
+  }
+
+  /** Writes a higher fence to the manifest (storage-engine.md §13); resolves once it is durable and enforced. */
+  async #persistFence(epoch: bigint): Promise<void> {
+    const engine = this.#engine;
+    if (!engine || epoch <= BigInt(engine.fenceEpoch)) return;
+    if (epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`fence_epoch ${epoch} is above 2^53 − 1`);
+    try {
+      await engine.raiseFence(Number(epoch));
+    } catch (err) {
+      const e = PairdbError.from(err);
+      throw new PairdbError(e.code, `persisting topology fence ${epoch}: ${e.message}`, { cause: err, outcome: e.outcome });
+    }
+    this.#log.info({ fence_epoch: epoch.toString() }, 'topology fence persisted');
+  }
 
   /** The cheap load figures gossip carries (MemberState): no I/O, read once per round. */
   #load(): MemberLoad {

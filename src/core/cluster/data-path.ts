@@ -61,6 +61,11 @@ export interface DataPathDeps {
   /** Hinted handoff (cluster.md §9); without it failed replica writes are only counted. */
   readonly hints?: HintedHandoff;
   readonly epoch: () => number;
+  /**
+   * Reloads nodes, epoch and migration from the metadata (cluster.md §4): called when replicas answer STALE_TOPOLOGY,
+   * before the one retry. Without it the request is retried as is.
+   */
+  readonly reloadTopology?: () => Promise<void>;
   /** Placement at the current epoch (rings and running migration); default: the registry's ring, no migration. */
   readonly placement?: () => Placement;
   readonly logger: Logger;
@@ -263,6 +268,7 @@ export class DataPath {
       let inFlight = 0;
       let done = false;
       let sawTimeout = false;
+      let sawStale = false;
       let timer: NodeJS.Timeout | undefined;
 
       const finish = (err?: PairdbError): void => {
@@ -277,10 +283,12 @@ export class DataPath {
         finish(
           timedOut
             ? new PairdbError('TIMEOUT', `read: ${replies.length} of ${need} replicas answered within the deadline`, { outcome: failOutcome })
-            : new PairdbError('QUORUM_NOT_REACHED', `read: ${replies.length} of ${need} replicas answered`, {
-                outcome: failOutcome,
-                retryAfterSeconds: 1,
-              }),
+            : sawStale
+              ? new PairdbError('STALE_TOPOLOGY', `read: ${replies.length} of ${need} replicas answered; some fenced topology epoch ${String(request.topology_epoch)}`, { outcome: failOutcome })
+              : new PairdbError('QUORUM_NOT_REACHED', `read: ${replies.length} of ${need} replicas answered`, {
+                  outcome: failOutcome,
+                  retryAfterSeconds: 1,
+                }),
         );
       };
       const armHedge = (): void => {
@@ -339,6 +347,7 @@ export class DataPath {
             registry.observe(nodeId, err);
             if (err.code === 'CHECKSUM_MISMATCH') corrupt.push(nodeId);
             if (err.code === 'TIMEOUT') sawTimeout = true;
+            if (err.code === 'STALE_TOPOLOGY') sawStale = true;
             if (done) return;
             launch();
             armHedge();
@@ -375,6 +384,7 @@ export class DataPath {
       let allDefinite = true;
       let siblingLimit: PairdbError | undefined;
       let timedOut = false;
+      let stale = false;
       let duplicates = 0;
       let firstClock: pb.VectorClock__Output | null = null;
 
@@ -412,6 +422,9 @@ export class DataPath {
         if (outcome === 'unknown') void store(owed);
         if (siblingLimit) {
           reject(new PairdbError('SIBLING_LIMIT_EXCEEDED', siblingLimit.message, { outcome }));
+        } else if (stale) {
+          // The caller reloads its topology and retries once (cluster.md §4).
+          reject(new PairdbError('STALE_TOPOLOGY', `write: ${tracker.acks} of ${replicas.length} replicas acknowledged; some fenced topology epoch ${String(request.topology_epoch)}`, { outcome }));
         } else if (timedOut && rpcDeadline === ackDeadline) {
           reject(new PairdbError('TIMEOUT', `write: ${tracker.acks} acks within the deadline, quorum not reached`, { outcome: 'unknown' }));
         } else {
@@ -444,6 +457,7 @@ export class DataPath {
             if (!definitelyNotApplied(err)) allDefinite = false;
             if (err.code === 'SIBLING_LIMIT_EXCEEDED') siblingLimit = err;
             if (err.code === 'TIMEOUT') timedOut = true;
+            if (err.code === 'STALE_TOPOLOGY') stale = true;
             if (isHintable(err)) hint(nodeId);
             if (done) {
               this.#d.logger.debug({ node: nodeId, code: err.code }, 'replica write failed after the answer');
@@ -494,6 +508,49 @@ export class DataPath {
         throw new PairdbError(e.code, `read repair of ${job.nodeId}: ${e.message}`, { cause: err });
       },
     );
+  }
+
+  /**
+   * STALE_TOPOLOGY from replicas (cluster.md §4): this coordinator routed with an epoch below their fence. Reload the
+   * topology, rebuild the request's inputs (`refresh`, e.g. the tenant after a cache drop) and run it once more; a
+   * second STALE_TOPOLOGY becomes SERVICE_UNAVAILABLE. A write's outcome stays `unknown` if the first attempt may have
+   * landed (its write_id makes the retry a duplicate there, never a second version).
+   */
+  async #fenceRetry<A, T>(first: () => Promise<T>, refresh: () => Promise<A>, again: (args: A) => Promise<T>): Promise<T> {
+    let firstErr: PairdbError;
+    try {
+      return await first();
+    } catch (err) {
+      firstErr = toPairdbError(err);
+      if (firstErr.code !== 'STALE_TOPOLOGY') throw err;
+    }
+    const epoch = this.#d.epoch();
+    try {
+      await this.#d.reloadTopology?.();
+    } catch (err) {
+      throw new PairdbError('SERVICE_UNAVAILABLE', `replicas fenced topology epoch ${epoch} and reloading the topology failed: ${toPairdbError(err).message}`, {
+        outcome: firstErr.outcome,
+        retryAfterSeconds: 1,
+        cause: err,
+      });
+    }
+    this.#d.logger.info({ epoch_before: epoch, epoch: this.#d.epoch() }, 'replicas fenced this coordinator: topology reloaded, retrying once');
+    const mayHaveLanded = firstErr.outcome === 'unknown';
+    try {
+      return await again(await refresh());
+    } catch (err) {
+      const e = toPairdbError(err);
+      const outcome = mayHaveLanded && e.outcome === 'not_applied' ? 'unknown' : e.outcome;
+      if (e.code === 'STALE_TOPOLOGY') {
+        throw new PairdbError('SERVICE_UNAVAILABLE', `replicas still fence this coordinator after a topology reload (epoch ${this.#d.epoch()}): ${e.message}`, {
+          outcome,
+          retryAfterSeconds: 1,
+          cause: err,
+        });
+      }
+      if (outcome !== e.outcome) throw new PairdbError(e.code, e.message, { outcome, retryAfterSeconds: e.retryAfterSeconds, cause: err });
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------- WriteKeyValue
@@ -562,7 +619,7 @@ export class DataPath {
   async #apply(w: WriteArgs): Promise<pb.WriteKeyValueResponse> {
     const { op, tenant, key, context } = w;
     const siblingsWithContext = context !== null && op === 'put' && tenant.conflictResolution === 'siblings';
-    if (!siblingsWithContext) return this.#applyNow(w);
+    if (!siblingsWithContext) return this.#fenceRetry(() => this.#applyNow(w), async () => ({ ...w, tenant: await this.#tenant(w.tenant.tenantId) }), (x) => this.#applyNow(x));
     // A siblings-mode write with a context reads the key to pick its dot actor (dot-actor.ts). Two such writes racing
     // through this coordinator would both read the same state, pick the same actor, and the later clock would
     // dominate the earlier write — a lost sibling. Writes of one key therefore take turns here (reads and other keys
@@ -575,7 +632,7 @@ export class DataPath {
     this.#keyLocks.set(lockKey, tail);
     await previous;
     try {
-      return await this.#applyNow(w);
+      return await this.#fenceRetry(() => this.#applyNow(w), async () => ({ ...w, tenant: await this.#tenant(w.tenant.tenantId) }), (x) => this.#applyNow(x));
     } finally {
       release();
       if (this.#keyLocks.get(lockKey) === tail) this.#keyLocks.delete(lockKey);
@@ -650,6 +707,14 @@ export class DataPath {
     const deadline = this.#deadline(ctx);
     const requestId = ctx.requestId || randomUUID();
     const tenant = await this.#tenant(req.tenant_id);
+    return this.#fenceRetry(
+      () => this.#readOnce(req, tenant, level, deadline, requestId),
+      () => this.#tenant(req.tenant_id),
+      (t) => this.#readOnce(req, t, level, deadline, requestId),
+    );
+  }
+
+  async #readOnce(req: pb.ReadKeyValueRequest__Output, tenant: TenantRecord, level: Level, deadline: number, requestId: string): Promise<pb.ReadKeyValueResponse> {
     const placement = this.#place(tenant, req.key, level, { read: true, write: false });
     let result: Reconciled | undefined;
     const late = (reply: ReplicaReply): void => {

@@ -1,6 +1,6 @@
 import { PairdbError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { memberFromWire } from './gossip-wire.js';
+import { memberFromWire, uint64FromWire } from './gossip-wire.js';
 import { type MemberStatus, type MemberView, sample } from './membership.js';
 import type { NodeHandle, NodeLiveness, NodeRegistry } from './node-registry.js';
 
@@ -16,7 +16,7 @@ export interface GossipObserverOptions {
   readonly coordinatorId: string;
   /** The coordinator's topology epoch: sent as ring_epoch, so nodes keep the newest ring. */
   readonly ringEpoch: () => number;
-  /** Sent as fence_epoch (0 until migrations raise fences). */
+  /** A fence floor to send besides the observer's own (pushFence raises that one). */
   readonly fenceEpoch?: () => number;
   readonly logger: Logger;
   readonly intervalMs?: number;
@@ -54,8 +54,18 @@ export function combineViews(tables: ReadonlyArray<readonly MemberView[]>): Map<
   return out;
 }
 
+/** What a fence push reached (cluster.md §4 Barrier). */
+export interface FencePushResult {
+  readonly acked: string[];
+  readonly failed: Array<{ nodeId: string; error: string }>;
+}
+
 export class GossipObserver {
   readonly #o: GossipObserverOptions;
+  /** The coordinator's current fence: the highest pushed or learned from the nodes (max-merged like theirs). */
+  #fence = 0n;
+  /** gc_grace_ms per node as last gossiped (MemberState), for ClusterStatus's stale-node warning. */
+  readonly #gcGrace = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #pulling = false;
   #failuresLogged = 0;
@@ -73,6 +83,40 @@ export class GossipObserver {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** A node's gc_grace in ms as last gossiped, or undefined if never heard. */
+  gcGraceOf(nodeId: string): number | undefined {
+    return this.#gcGrace.get(nodeId);
+  }
+
+  /** The fence the pulls carry. */
+  get fenceEpoch(): bigint {
+    const floor = BigInt(this.#o.fenceEpoch?.() ?? 0);
+    return floor > this.#fence ? floor : this.#fence;
+  }
+
+  /**
+   * The end of Barrier(E) (cluster.md §4): raises this coordinator's fence to `epoch` and pushes it (Gossip as observer,
+   * with the ring and ring epoch) to every node not down, in parallel. A node answers once the fence is durable there;
+   * nodes that fail or are down learn it from later pulls and from their peers (the fence is max-merged in gossip).
+   */
+  async pushFence(epoch: number | bigint): Promise<FencePushResult> {
+    const e = BigInt(epoch);
+    if (e > this.#fence) this.#fence = e;
+    const all = [...this.#o.registry.handles].filter((h) => h.client.gossip);
+    const ring = all.map((h) => ({ node_id: h.record.nodeId, address: h.address }));
+    const targets = all.filter((h) => !h.down);
+    const results = await Promise.allSettled(targets.map((h) => this.#pullOne(h, ring)));
+    const out: FencePushResult = { acked: [], failed: [] };
+    results.forEach((r, i) => {
+      const nodeId = targets[i]!.record.nodeId;
+      if (r.status === 'fulfilled') out.acked.push(nodeId);
+      else out.failed.push({ nodeId, error: PairdbError.from(r.reason).message });
+    });
+    if (out.failed.length > 0) this.#o.logger.warn({ fence_epoch: e.toString(), failed: out.failed }, 'fence push did not reach every alive node; gossip will carry it');
+    else this.#o.logger.info({ fence_epoch: e.toString(), nodes: out.acked.length }, 'topology fence pushed');
+    return out;
   }
 
   /**
@@ -113,13 +157,17 @@ export class GossipObserver {
           sender_id: o.coordinatorId,
           observer: true,
           members: [],
-          fence_epoch: String(o.fenceEpoch?.() ?? 0),
+          fence_epoch: this.fenceEpoch.toString(),
           ring,
           ring_epoch: String(o.ringEpoch()),
         },
         { requestId: '', deadlineMs: Date.now() + (o.timeoutMs ?? 1000) },
       );
-      return res.members.map((m, i) => memberFromWire(m, i));
+      const members = res.members.map((m, i) => memberFromWire(m, i));
+      for (const m of members) if (m.load.gcGraceMs > 0n) this.#gcGrace.set(m.nodeId, Number(m.load.gcGraceMs));
+      const fence = uint64FromWire(res.fence_epoch, 'fence_epoch');
+      if (fence > this.#fence) this.#fence = fence;
+      return members;
     } catch (err) {
       const e = PairdbError.from(err);
       throw new PairdbError(e.code, `gossip pull from ${h.record.nodeId} (${h.address}) failed: ${e.message}`, { cause: err });

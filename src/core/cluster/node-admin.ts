@@ -6,6 +6,7 @@ import type * as pb from '../rpc/types.js';
 import { type ClientFactory, type NodeRegistry, nodeAddress } from './node-registry.js';
 import { DEFAULT_VNODES, MAX_VNODES } from './ring.js';
 import { checkHost, checkNodeId } from './validation.js';
+import { staleNodeWarnings } from './stale-node.js';
 
 /**
  * Storage-node RPCs of CoordinatorService (rpc.md §5, cluster.md §11.1): AddStorageNode with the new-cluster
@@ -19,6 +20,8 @@ const HEALTH_TIMEOUT_MS = 5_000;
 const STATS_TIMEOUT_MS = 2_000;
 /** Hint window reported by ClusterStatus (cluster.md §9 default; hints arrive in a later issue). */
 const MAX_HINT_WINDOW_MS = 3 * 3_600_000;
+/** gc_grace of a node that never reported one (cluster.md §8 default). */
+const DEFAULT_GC_GRACE_MS = 10 * 86_400_000;
 
 const NODE_STATE_WIRE = {
   bootstrapping: 'NODE_STATE_BOOTSTRAPPING',
@@ -58,6 +61,8 @@ export interface NodeAdminDeps {
   readonly nowMs?: () => number;
   /** Undelivered hints per target node (cluster.md §9); absent = none kept. */
   readonly hintsPending?: () => ReadonlyMap<string, number>;
+  /** A node's gc_grace as last gossiped (cluster.md §2 stale-node warning); absent or undefined = the 10 d default. */
+  readonly gcGraceOf?: (nodeId: string) => number | undefined;
 }
 
 /** percentage = floor(migrated·10000/total)/100; total 0 → 100 when completed, else 0 (cluster.md §11.4). */
@@ -334,6 +339,12 @@ export class NodeAdmin {
     ]);
     const warnings: string[] = [];
     for (const n of nodes) if (n.status === 'down') warnings.push(`storage node ${String(n.node_id)} is down`);
+    const down = nodes.map((n) => {
+      const nodeId = String(n.node_id);
+      const stated = Number(n.gc_grace_ms ?? 0);
+      return { nodeId, downSinceMs: this.#d.registry.handle(nodeId)?.downSinceMs, gcGraceMs: stated > 0 ? stated : this.#d.gcGraceOf?.(nodeId) };
+    });
+    warnings.push(...staleNodeWarnings(down, this.#nowMs(), DEFAULT_GC_GRACE_MS));
     const normal = nodes.filter((n) => n.state === 'NODE_STATE_NORMAL').length;
     if (normal < maxRf) warnings.push(`${normal} normal storage nodes, below the largest replication factor ${maxRf}`);
     const active = migrations.find((m) => m.status === 'in_progress');

@@ -394,6 +394,8 @@ export class StorageEngine {
   #tableGen = 0;
   #log!: CommitLog;
   #manifest!: Manifest;
+  /** Serialises raiseFence calls (see there). */
+  #fenceChain: Promise<unknown> = Promise.resolve();
   #lock!: DataDirLock;
   #status: EngineStatus = 'open';
   #replay!: ReplayReport;
@@ -654,6 +656,30 @@ export class StorageEngine {
   /** The committed manifest state (tests, tools). */
   get manifestState(): ManifestState {
     return this.#manifest.state;
+  }
+
+  /** The persisted topology fence (cluster.md §4, §13); 0 = none. Only a durable fence is ever enforced. */
+  get fenceEpoch(): number {
+    return this.#manifest.state.fenceEpoch;
+  }
+
+  /**
+   * Raises the topology fence to `epoch` with a manifest EDIT of reason `fence`, resolving once it is durable (the
+   * fence it then holds). A value not above the current fence changes nothing. Raises run one after another, so a
+   * smaller one arriving late never reaches the manifest (which refuses a shrinking fence).
+   */
+  raiseFence(epoch: number): Promise<number> {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) {
+      return Promise.reject(new PairdbError('INVALID_REQUEST', `fence epoch ${epoch} is not a safe non-negative integer`));
+    }
+    const run = async (): Promise<number> => {
+      if (epoch <= this.#manifest.state.fenceEpoch) return this.#manifest.state.fenceEpoch;
+      if (this.#status !== 'open') throw new PairdbError('SERVICE_UNAVAILABLE', `storage engine is ${this.#status}`, { outcome: 'not_applied' });
+      return (await this.#manifest.commit({ reason: 'fence', fenceEpoch: epoch })).fenceEpoch;
+    };
+    const p = this.#fenceChain.then(run, run);
+    this.#fenceChain = p.catch(() => undefined);
+    return p;
   }
 
   /**

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { FENCE_EPOCH_TRAILER, StaleTopologyError, staleTopologyFrom } from '../cluster/topology-fence.js';
 import { PairdbError, codeForGrpcStatus, isErrorCode, type Outcome } from '../errors.js';
 
 /**
@@ -81,6 +82,8 @@ export function toWireError(err: unknown): WireError {
 export function fromWireError(w: WireError): PairdbError {
   const code = isErrorCode(w.api_code) ? w.api_code : codeForGrpcStatus(w.grpc_code);
   const outcome = w.outcome === 'not_applied' || w.outcome === 'unknown' ? (w.outcome as Outcome) : undefined;
+  // PipeError has no trailer field: the fence travels in the message (topology-fence.ts).
+  if (code === 'STALE_TOPOLOGY') return staleTopologyFrom(w.message || code, undefined, outcome);
   return new PairdbError(code, w.message || code, { outcome });
 }
 
@@ -312,6 +315,7 @@ export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_TRAILER, e.code);
   if (e.outcome) metadata.set(OUTCOME_TRAILER, e.outcome);
+  if (e instanceof StaleTopologyError) metadata.set(FENCE_EPOCH_TRAILER, e.fenceEpoch.toString());
   return { code: e.grpcCode, details: e.message, metadata };
 }
 
@@ -322,8 +326,10 @@ export function fromServiceError(err: grpc.ServiceError, peer: string): PairdbEr
   const apiCode = typeof code === 'string' && isErrorCode(code) ? code : codeForGrpcStatus(err.code);
   const message =
     typeof code === 'string' ? err.details : `${peer}: ${err.details || grpc.status[err.code] || 'call failed'}`;
+  const known = outcome === 'not_applied' || outcome === 'unknown' ? outcome : undefined;
+  if (apiCode === 'STALE_TOPOLOGY') return staleTopologyFrom(message, err.metadata?.get(FENCE_EPOCH_TRAILER)?.[0], known);
   return new PairdbError(apiCode, message, {
-    outcome: outcome === 'not_applied' || outcome === 'unknown' ? outcome : undefined,
+    outcome: known,
     cause: err,
   });
 }
