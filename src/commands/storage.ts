@@ -185,7 +185,7 @@ export function storageCommand(deps: CliDeps = defaultDeps()): Command {
     .addOption(flag('--gc-grace <duration>', 'tombstone purge age; must exceed --hint-window', '10d'))
     .addOption(flag('--hint-window <duration>', 'the coordinators\' hint window (checked against --gc-grace)', '3h'))
     .addOption(flag('--quarantine-corrupt', 'at start, move an unopenable SSTable to quarantine/ and start degraded (default: refuse, exit 7)'))
-    .addOption(flag('--allow-stale-rejoin', 'start even if this node was down longer than --gc-grace (default: refuse, exit 8); repair it before trusting its data'))
+    .addOption(flag('--allow-stale-rejoin', 'start even if this node was down longer than --gc-grace (default: refuse, exit 4); repair it before trusting its data'))
     .addOption(flag('--shutdown-timeout <duration>', 'drain time for in-flight requests on SIGTERM', '30s'))
     .addOption(flag('--log-level <level>', 'trace|debug|info|warn|error|fatal', 'info'))
     .addOption(flag('--engine <kind>', 'lsm (default) or echo (benchmark baseline: no storage)', 'lsm').hideHelp())

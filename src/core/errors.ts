@@ -58,7 +58,7 @@ export const ERROR_MAP = {
   ADDRESS_IN_USE: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION, exit: EXIT.CONFLICT },
   CORRUPT_FILE: { http: 500, grpc: GrpcStatus.DATA_LOSS, exit: EXIT.CORRUPTION },
   // cluster.md §2: a storage node last alive longer than gc_grace ago refuses to start (local daemon code).
-  NODE_STALE: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION, exit: EXIT.STALE_NODE },
+  NODE_STALE: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION, exit: EXIT.CONFLICT },
   INTERRUPTED: { http: 500, grpc: GrpcStatus.CANCELLED, exit: EXIT.INTERRUPTED },
 } as const satisfies Record<string, { http: number; grpc: GrpcStatus; exit: number }>;
 

@@ -9,7 +9,6 @@ export const EXIT = {
   AUTH: 6,
   CORRUPTION: 7,
   /** A storage node down longer than gc_grace refuses to rejoin with its data (cluster.md §2; docs/DECISIONS.md). */
-  STALE_NODE: 8,
   /** EX_IOERR: an fsync failed; the storage process stops (storage-engine.md §0). */
   IO_ERROR: 74,
   INTERRUPTED: 130,

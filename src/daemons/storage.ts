@@ -321,7 +321,7 @@ export class StorageDaemon {
 
   /**
    * The stale-node rule (cluster.md §2): a data dir last alive longer than gc_grace ago refuses to start (NODE_STALE,
-   * exit 8) unless --allow-stale-rejoin; its tombstones may be purged elsewhere, so its old values would resurrect.
+   * exit 4) unless --allow-stale-rejoin; its tombstones may be purged elsewhere, so its old values would resurrect.
    */
   async #checkNotStale(): Promise<void> {
     const cfg = this.#config;

@@ -129,7 +129,7 @@ describe('topology fence on a real cluster', () => {
     expect(BigInt((await s.health(opts())).fence_epoch)).toBe(epoch);
   }, 60_000);
 
-  it('ClusterStatus warns about a node down longer than its gc_grace, and that node refuses to rejoin (exit 8)', async () => {
+  it('ClusterStatus warns about a node down longer than its gc_grace, and that node refuses to rejoin (exit 4)', async () => {
     const victim = cluster.storage[2]!;
     await cluster.killStorage(2, 'SIGKILL');
     const status = await until('stale-node warning', 90_000, async () => {
@@ -141,7 +141,7 @@ describe('topology fence on a real cluster', () => {
 
     // Its ALIVE record is older than gc_grace by now: a plain restart refuses.
     const refused = spawnDaemon(`storage-${victim.nodeId}-stale`, [...victim.proc.args], cluster.logDir);
-    expect(await refused.exited).toBe(EXIT.STALE_NODE);
+    expect(await refused.exited).toBe(EXIT.CONFLICT);
   }, 150_000);
 });
 
@@ -176,7 +176,7 @@ describe('stale-node rule on one storage process', () => {
     });
   }
 
-  it('a node whose last-alive is older than gc_grace refuses to start with exit 8; --allow-stale-rejoin starts it', async () => {
+  it('a node whose last-alive is older than gc_grace refuses to start with exit 4; --allow-stale-rejoin starts it', async () => {
     const first = await storageArgs();
     proc = spawnDaemon('stale-first', first.args, join(dir, 'logs'));
     await ready(first.adminPort, proc);
@@ -197,7 +197,7 @@ describe('stale-node rule on one storage process', () => {
     await until('gc_grace passed', 30_000, async () => (Date.now() - lastAlive > 2_500 ? true : undefined));
     const late = await storageArgs();
     proc = spawnDaemon('stale-late', late.args, join(dir, 'logs'));
-    expect(await proc.exited).toBe(EXIT.STALE_NODE);
+    expect(await proc.exited).toBe(EXIT.CONFLICT);
     const log = readFileSync(join(dir, 'logs', 'stale-late.log'), 'utf8');
     expect(log).toMatch(/NODE_STALE/);
     expect(log).toMatch(/--allow-stale-rejoin/);

@@ -12,14 +12,13 @@ describe('stale-node rule (cluster.md §2)', () => {
     expect(parseLastAlive('abc\n')).toBeUndefined();
   });
 
-  it('allows a new dir and a node down up to gc_grace; refuses past it with NODE_STALE (exit 8) and a remedy', () => {
+  it('allows a new dir and a node down up to gc_grace; refuses past it with NODE_STALE (exit 4) and a remedy', () => {
     const now = 100 * DAY;
     expect(staleRejoinError(undefined, now, 10 * DAY)).toBeUndefined();
     expect(staleRejoinError(now - 10 * DAY, now, 10 * DAY)).toBeUndefined();
     const err = staleRejoinError(now - 10 * DAY - 1, now, 10 * DAY);
     expect(err).toMatchObject({ code: 'NODE_STALE' });
-    expect(err!.exitCode).toBe(EXIT.STALE_NODE);
-    expect(err!.exitCode).not.toBe(EXIT.CONFLICT);
+    expect(err!.exitCode).toBe(EXIT.CONFLICT);
     expect(err!.message).toMatch(/gc-grace/);
     expect(err!.hint).toMatch(/--allow-stale-rejoin/);
   });
