@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../src/bench/local-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { clusterHarness } from './cluster-harness.js';
 import { versionToWire } from '../../src/core/model/version-wire.js';
-import { CoordinatorClient, StorageClient } from '../../src/core/rpc/clients.js';
+import { CoordinatorClient } from '../../src/core/rpc/clients.js';
 import type * as pb from '../../src/core/rpc/types.js';
 import { ver } from '../core/engine/helpers.js';
 import { pairdb } from '../e2e/cli-harness.js';
@@ -17,27 +16,12 @@ import { pairdb } from '../e2e/cli-harness.js';
  */
 
 describe('operations (real processes)', () => {
-  let dataDir: string;
-  let cluster: LocalCluster;
-  let storage: StorageClient[];
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pairdb-ops-it-'));
-    cluster = new LocalCluster({ dataDir, nodes: 3, coordinatorArgs: ['--repair-interval', '2s'] });
-    await cluster.start();
-    storage = cluster.storage.map((n) => new StorageClient(`127.0.0.1:${n.port}`));
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const s of storage ?? []) s.close();
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const h = clusterHarness('pairdb-ops-it-', { coordinatorArgs: ['--repair-interval', '2s'] });
 
   const opts = () => ({ requestId: 'test', deadlineMs: Date.now() + 30_000 });
-  const metadata = () => JSON.parse(readFileSync(join(dataDir, 'coordinator', 'metadata', 'metadata.json'), 'utf8'));
+  const metadata = () => JSON.parse(readFileSync(join(h.dataDir, 'coordinator', 'metadata', 'metadata.json'), 'utf8'));
   const rootOf = async (node: number): Promise<string> => {
-    for await (const r of storage[node]!.rangeDigest({ specs: [{ range: { start: '0', end: '0' }, tenant_ids: ['ops'] }], depth: 6 }, opts())) {
+    for await (const r of h.storage[node]!.rangeDigest({ specs: [{ range: { start: '0', end: '0' }, tenant_ids: ['ops'] }], depth: 6 }, opts())) {
       return Buffer.from(r.root).toString('hex');
     }
     throw new Error('no digest');
@@ -55,7 +39,7 @@ describe('operations (real processes)', () => {
   it('`migration status` shows a completed node_addition, `--watch` exits 0 at once, an unknown id exits 3', async () => {
     const ids = Object.keys(metadata().migrations);
     expect(ids).toHaveLength(3);
-    const env = { PAIRDB_URL: cluster.gatewayUrl };
+    const env = { PAIRDB_URL: h.cluster.gatewayUrl };
     const shown = await pairdb(['migration', 'status', ids[0]!, '-o', 'json'], { env });
     expect(shown.exitCode, shown.stderr).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ migration_id: ids[0], type: 'node_addition', migration_status: 'completed' });
@@ -71,20 +55,20 @@ describe('operations (real processes)', () => {
   }, 60_000);
 
   it('the periodic repair makes diverged replicas equal without a repair call, and records it', async () => {
-    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    const coord = new CoordinatorClient(h.cluster.coordinatorAddress);
     try {
       await coord.createTenant({ tenant_id: 'ops', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
       const base = Date.now() * 1000;
       // Each key goes to one storage node only, as if the other two had missed it.
       for (let i = 0; i < 30; i++) {
-        await storage[i % 3]!.writeUnary(
+        await h.storage[i % 3]!.writeUnary(
           { record: { tenant_id: 'ops', key: `k${i}`, versions: [versionToWire(ver({ writer: 'c1', ht: base + i, value: `"v${i}"` }))], recent_writes: [] }, purpose: 'PURPOSE_REPAIR', topology_epoch: '0' },
           opts(),
         );
       }
       await until('replicas converge', async () => new Set(await Promise.all([0, 1, 2].map(rootOf))).size === 1);
       for (const n of [0, 1, 2]) {
-        for (const i of [0, 1, 2, 29]) expect((await storage[n]!.readUnary({ tenant_id: 'ops', key: `k${i}`, topology_epoch: '0' }, opts())).found, `s${n + 1} k${i}`).toBe(true);
+        for (const i of [0, 1, 2, 29]) expect((await h.storage[n]!.readUnary({ tenant_id: 'ops', key: `k${i}`, topology_epoch: '0' }, opts())).found, `s${n + 1} k${i}`).toBe(true);
       }
       // The run that repaired them is recorded, and the cluster status reports it once it has completed.
       await until('a completed run that repaired keys', async () =>
@@ -92,7 +76,7 @@ describe('operations (real processes)', () => {
       );
       const status = await coord.clusterStatus(opts());
       expect(Number(status.last_repair_completed_at_ms)).toBeGreaterThan(0);
-      const metrics = await (await fetch(`${cluster.coordinatorAdminUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${h.cluster.coordinatorAdminUrl}/metrics`)).text();
       expect(metrics).toMatch(/pairdb_coordinator_repair_ranges_total\{result="repaired"\} [1-9]/);
       expect(metrics).toMatch(/pairdb_coordinator_repair_keys_streamed_total [1-9]/);
     } finally {
@@ -101,9 +85,9 @@ describe('operations (real processes)', () => {
   }, 240_000);
 
   it('`node add --wait` follows a real node_addition (tenant data moving) to completed, while the schedule keeps running', async () => {
-    const i = await cluster.startExtraStorage('s4');
-    const env = { PAIRDB_URL: cluster.gatewayUrl };
-    const r = await pairdb(['node', 'add', '--id', 's4', '--addr', `127.0.0.1:${cluster.storage[i]!.port}`, '--wait', '--interval', '200ms', '-o', 'ndjson'], { env });
+    const i = await h.cluster.startExtraStorage('s4');
+    const env = { PAIRDB_URL: h.cluster.gatewayUrl };
+    const r = await pairdb(['node', 'add', '--id', 's4', '--addr', `127.0.0.1:${h.cluster.storage[i]!.port}`, '--wait', '--interval', '200ms', '-o', 'ndjson'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ status: 'accepted', node_id: 's4' });

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../src/bench/local-cluster.js';
-import { CoordinatorClient, StorageClient } from '../../src/core/rpc/clients.js';
+import { describe, expect, it } from 'vitest';
+import { clusterHarness } from './cluster-harness.js';
+import { CoordinatorClient } from '../../src/core/rpc/clients.js';
 import { versionFromWire, versionToWire } from '../../src/core/model/version-wire.js';
 import type * as pb from '../../src/core/rpc/types.js';
 import { ver } from '../core/engine/helpers.js';
@@ -17,27 +16,12 @@ import { pairdb } from '../e2e/cli-harness.js';
  */
 
 describe('repair (real processes)', () => {
-  let dataDir: string;
-  let cluster: LocalCluster;
-  let storage: StorageClient[];
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pairdb-repair-it-'));
-    cluster = new LocalCluster({ dataDir, nodes: 3 });
-    await cluster.start();
-    storage = cluster.storage.map((n) => new StorageClient(`127.0.0.1:${n.port}`));
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const s of storage ?? []) s.close();
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const h = clusterHarness('pairdb-repair-it-');
 
   const opts = () => ({ requestId: 'test', deadlineMs: Date.now() + 30_000 });
   const base = Date.now() * 1000;
   const put = (node: number, key: string, i: number, tombstone = false) =>
-    storage[node]!.writeUnary(
+    h.storage[node]!.writeUnary(
       {
         record: { tenant_id: 'rep', key, versions: [versionToWire(ver({ writer: 'c1', ht: base + i, value: tombstone ? undefined : `"${key}-${i}"`, tombstone }))], recent_writes: [] },
         purpose: 'PURPOSE_REPAIR',
@@ -46,14 +30,14 @@ describe('repair (real processes)', () => {
       opts(),
     );
   const rootOf = async (node: number): Promise<string> => {
-    for await (const r of storage[node]!.rangeDigest({ specs: [{ range: { start: '0', end: '0' }, tenant_ids: ['rep'] }], depth: 8 }, opts())) {
+    for await (const r of h.storage[node]!.rangeDigest({ specs: [{ range: { start: '0', end: '0' }, tenant_ids: ['rep'] }], depth: 8 }, opts())) {
       return Buffer.from(r.root).toString('hex');
     }
     throw new Error('no digest');
   };
 
   it('makes divergent replicas equal, including a delete one replica missed', async () => {
-    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    const coord = new CoordinatorClient(h.cluster.coordinatorAddress);
     try {
       await coord.createTenant({ tenant_id: 'rep', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
       // Each node gets its own keys; "gone" is written everywhere, then deleted on two nodes only.
@@ -77,8 +61,8 @@ describe('repair (real processes)', () => {
       const after = await Promise.all([0, 1, 2].map(rootOf));
       expect(new Set(after).size).toBe(1);
       for (const n of [0, 1, 2]) {
-        for (let i = 0; i < 60; i += 7) expect((await storage[n]!.readUnary({ tenant_id: 'rep', key: `k${i}`, topology_epoch: '0' }, opts())).found, `s${n + 1} k${i}`).toBe(true);
-        const gone = await storage[n]!.readUnary({ tenant_id: 'rep', key: 'gone', topology_epoch: '0' }, opts());
+        for (let i = 0; i < 60; i += 7) expect((await h.storage[n]!.readUnary({ tenant_id: 'rep', key: `k${i}`, topology_epoch: '0' }, opts())).found, `s${n + 1} k${i}`).toBe(true);
+        const gone = await h.storage[n]!.readUnary({ tenant_id: 'rep', key: 'gone', topology_epoch: '0' }, opts());
         expect(gone.record!.versions.map(versionFromWire).every((v) => v.tombstone), `s${n + 1} gone`).toBe(true);
       }
       // A second run finds nothing to do.
@@ -96,7 +80,7 @@ describe('repair (real processes)', () => {
   }, 120_000);
 
   it('`pairdb repair` prints the summary and exits 0, 3 for an unknown tenant', async () => {
-    const env = { PAIRDB_COORDINATOR: cluster.coordinatorAddress };
+    const env = { PAIRDB_COORDINATOR: h.cluster.coordinatorAddress };
     const ok = await pairdb(['repair', '--tenant', 'rep', '--depth', '6', '-o', 'json'], { env });
     expect(ok.exitCode, ok.stderr).toBe(0);
     const out = JSON.parse(ok.stdout);
@@ -111,7 +95,7 @@ describe('repair (real processes)', () => {
   }, 60_000);
 
   it('`pairdb repair --range` repairs the keys inside the range only', async () => {
-    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    const coord = new CoordinatorClient(h.cluster.coordinatorAddress);
     try {
       await coord.createTenant({ tenant_id: 'rng', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
     } finally {
@@ -121,7 +105,7 @@ describe('repair (real processes)', () => {
     const keys = Array.from({ length: 40 }, (_, i) => `r${i}`);
     // Every key is written to s1 only.
     for (const [i, key] of keys.entries()) {
-      await storage[0]!.writeUnary(
+      await h.storage[0]!.writeUnary(
         { record: { tenant_id: 'rng', key, versions: [versionToWire(ver({ writer: 'c1', ht: base + i, value: `"${i}"` }))], recent_writes: [] }, purpose: 'PURPOSE_REPAIR', topology_epoch: '0' },
         opts(),
       );
@@ -130,11 +114,11 @@ describe('repair (real processes)', () => {
     const outside = keys.filter((k) => keyPosition('rng', k) >= HALF);
     expect(inside.length).toBeGreaterThan(0);
     expect(outside.length).toBeGreaterThan(0);
-    const env = { PAIRDB_COORDINATOR: cluster.coordinatorAddress };
+    const env = { PAIRDB_COORDINATOR: h.cluster.coordinatorAddress };
     const r = await pairdb(['repair', '--tenant', 'rng', '--range', `0:${HALF}`, '-o', 'json'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).keys_repaired).toBe(String(inside.length * 2));
-    const found = async (node: number, key: string) => (await storage[node]!.readUnary({ tenant_id: 'rng', key, topology_epoch: '0' }, opts())).found;
+    const found = async (node: number, key: string) => (await h.storage[node]!.readUnary({ tenant_id: 'rng', key, topology_epoch: '0' }, opts())).found;
     for (const k of inside) for (const n of [1, 2]) expect(await found(n, k), `s${n + 1} ${k}`).toBe(true);
     for (const k of outside) for (const n of [1, 2]) expect(await found(n, k), `s${n + 1} ${k}`).toBe(false);
     const bad = await pairdb(['repair', '--range', '10-20'], { env });
@@ -142,13 +126,13 @@ describe('repair (real processes)', () => {
   }, 120_000);
 
   it('Ctrl-C cancels `pairdb repair` (exit 130) and the coordinator records the run as aborted', async () => {
-    const coord = new CoordinatorClient(cluster.coordinatorAddress);
+    const coord = new CoordinatorClient(h.cluster.coordinatorAddress);
     try {
       await coord.createTenant({ tenant_id: 'ctl', replication_factor: 3, conflict_resolution: 'CONFLICT_LWW' } as pb.CreateTenantRequest, opts());
     } finally {
       coord.close();
     }
-    const env = { PAIRDB_COORDINATOR: cluster.coordinatorAddress };
+    const env = { PAIRDB_COORDINATOR: h.cluster.coordinatorAddress };
     const proc = pairdb(['repair', '--depth', '12'], { env });
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -160,7 +144,7 @@ describe('repair (real processes)', () => {
     const r = await proc;
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/INTERRUPTED/);
-    const runs = () => Object.values(JSON.parse(readFileSync(join(dataDir, 'coordinator', 'metadata', 'metadata.json'), 'utf8')).repair_runs) as Array<{ status: string; tenant_id: string | null }>;
+    const runs = () => Object.values(JSON.parse(readFileSync(join(h.dataDir, 'coordinator', 'metadata', 'metadata.json'), 'utf8')).repair_runs) as Array<{ status: string; tenant_id: string | null }>;
     const deadline = Date.now() + 60_000;
     while (!runs().some((x) => x.status === 'aborted') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(runs().filter((x) => x.status === 'aborted' && x.tenant_id === null)).toHaveLength(1);
