@@ -57,6 +57,13 @@ export interface CommitLogOptions {
    * previous segment + 1 (standalone logs, tests).
    */
   readonly allocateSegment?: () => number;
+  /**
+   * The manifest's log_start (§5). A log with nothing to replay (none left, or only a segment torn at creation, which
+   * recovery deletes) starts again at this number, so the segment log_start names exists after every open; a new
+   * number would leave log_start pointing at a missing segment below a live one, which the next open reads as a lost
+   * manifest edit. 0 / absent: allocate a new number.
+   */
+  readonly logStart?: number;
   /** Metrics hooks (storage-engine.md §9 commitlog_sync_duration_seconds, commitlog_batch_writes); default none. */
   readonly observer?: CommitLogObserver;
 }
@@ -133,6 +140,7 @@ export class CommitLog {
   readonly #onFatal: (err: Error) => void;
   readonly #now: () => number;
   readonly #allocate: (() => number) | undefined;
+  readonly #logStart: number;
   readonly #observer: CommitLogObserver | undefined;
 
   #state: State = 'open';
@@ -178,6 +186,7 @@ export class CommitLog {
     this.#onFatal = opts.onFatal;
     this.#now = opts.now ?? Date.now;
     this.#allocate = opts.allocateSegment;
+    this.#logStart = opts.logStart ?? 0;
     this.#observer = opts.observer;
   }
 
@@ -778,7 +787,9 @@ export class CommitLog {
     // Close the replayed chain with a ROTATE (unless it already ends with one) and start a new segment.
     let next: number;
     if (replayed === 0) {
-      next = this.#allocate ? this.#allocate() : numbers.length > 0 ? numbers[0]! : 1;
+      // Nothing replayed: every segment on disk was below log_start (gone already) or torn at creation (just deleted).
+      if (this.#logStart > 0) next = this.#logStart;
+      else next = this.#allocate ? this.#allocate() : numbers.length > 0 ? numbers[0]! : 1;
       this.#olderBytes = 0;
     } else if (lastRotateTo !== undefined) {
       next = lastRotateTo;

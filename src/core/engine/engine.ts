@@ -565,6 +565,7 @@ export class StorageEngine {
       onFatal: this.#onFatal,
       now: this.#now,
       allocateSegment: () => manifest.nextFileNumber(),
+      logStart: manifest.state.logStart,
       ...(opts.observer ? { observer: opts.observer } : {}),
     });
     this.#log = log;

@@ -117,10 +117,20 @@ describe('StorageEngine power loss at any file-system call (§11.5)', () => {
       const dir = join(tmp.dir, `s${i}`);
       const cutAt = 1 + Math.floor(prng(seed * 31 + 7)() * dry.calls);
       const ctx = `seed ${seed} (PAIRDB_POWERLOSS_SEED=${seed0}, run ${i}), cut before call ${cutAt}`;
+      let stage = 'workload';
       try {
         const run = await runSeed(seed, cutAt, dir);
         if (!run.image) continue; // this seed's run made fewer calls than the cut
         const opts = engineOptions(run.image);
+        // What the crash left, for the failure message.
+        const list = (sub: string) => {
+          try {
+            return readdirSync(join(run.image!, sub)).sort().join(',');
+          } catch {
+            return '-';
+          }
+        };
+        stage = `first open of [${list('.')}] commitlog [${list('commitlog')}]`;
         let e = await StorageEngine.open({ ...opts, autoCompact: false });
         const problems: string[] = [];
         for (const [key, want] of run.acked) {
@@ -130,6 +140,7 @@ describe('StorageEngine power loss at any file-system call (§11.5)', () => {
         }
         await e.close();
         // A second open finds nothing to clean up, and the directory holds exactly the manifest's tables.
+        stage = `second open (after the first: [${list('.')}] commitlog [${list('commitlog')}])`;
         e = await StorageEngine.open({ ...opts, autoCompact: false });
         const listed = [...e.manifestState.tables.values()].flat().map((t) => `${String(t.file).padStart(20, '0')}.sst`).sort();
         await e.close();
@@ -137,7 +148,7 @@ describe('StorageEngine power loss at any file-system call (§11.5)', () => {
         if (JSON.stringify(onDisk) !== JSON.stringify(listed)) problems.push(`sst/ ${JSON.stringify(onDisk)} ≠ manifest ${JSON.stringify(listed)}`);
         if (problems.length > 0) failures.push(`${ctx}: ${problems.slice(0, 3).join('; ')}`);
       } catch (err) {
-        failures.push(`${ctx}: ${(err as Error).message}`);
+        failures.push(`${ctx}, at ${stage}: ${(err as Error).message}`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
