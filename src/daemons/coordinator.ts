@@ -215,6 +215,8 @@ export class CoordinatorDaemon implements Daemon {
   #repairService: RepairService | undefined;
   #handoff: HintedHandoff | undefined;
   #migrations: MigrationDriver | undefined;
+  /** topology.fence_epoch as stored: the least fence the gossip pulls carry. */
+  #fenceFloor = 0;
   #placement: Placement | undefined;
   #dataPath: DataPath | undefined;
   #gossipObserver: GossipObserver | undefined;
@@ -293,6 +295,7 @@ export class CoordinatorDaemon implements Daemon {
       registry,
       coordinatorId: cfg.nodeId,
       ringEpoch: () => this.#epoch,
+      fenceEpoch: () => this.#fenceFloor,
       logger: this.#log,
       intervalMs: cfg.gossipPullIntervalMs,
     });
@@ -508,6 +511,7 @@ export class CoordinatorDaemon implements Daemon {
   async #reloadTopology(): Promise<void> {
     const store = this.#store!;
     const [nodes, topology, migrations] = await Promise.all([store.listStorageNodes(), store.getTopology(), store.listMigrations()]);
+    this.#fenceFloor = topology.fenceEpoch;
     const registry = this.#registry!;
     registry.update(nodes);
     const active = migrations.find((m) => m.status === 'in_progress');
@@ -527,6 +531,8 @@ export class CoordinatorDaemon implements Daemon {
     while (dp && dp.inFlightBelow(epoch) > 0 && Date.now() < until && !this.#stopped) await new Promise((r) => setTimeout(r, 20));
     const acked = !dp || dp.inFlightBelow(epoch) === 0;
     await this.#gossipObserver?.pushFence(epoch);
+    // The fence is part of the topology record (cluster.md §15), so a restarted coordinator keeps sending it.
+    await this.#store?.raiseFenceEpoch(epoch).catch((err: unknown) => this.#log.error({ err, fence_epoch: epoch }, 'cannot persist the topology fence'));
     if (!acked && !this.#stopped) await new Promise((r) => setTimeout(r, this.#cfg.replicaTimeoutMs + 1_000));
   }
 

@@ -81,6 +81,9 @@ describe('topology fence on a real cluster', () => {
     expect(epoch).toBeGreaterThan(before);
     // Barrier(E) pushed the fence before the driver went on, so the last commit's epoch is on every node already.
     for (const s of storage) expect(BigInt((await s.health(opts())).fence_epoch)).toBe(epoch);
+    // The coordinator keeps the fence in its topology record (cluster.md §15 topology.fence_epoch).
+    const meta = JSON.parse(readFileSync(join(dataDir, 'coordinator', 'metadata', 'metadata.json'), 'utf8'));
+    expect(BigInt(meta.topology.fence_epoch)).toBe(epoch);
     // The coordinator routes with the current epoch: client traffic is not fenced.
     const put2 = await gatewayCall(cluster.gatewayUrl, 'POST', '/v1/key-value', { tenant_id: 'fence', key: 'after', value: 2 });
     expect(put2.status).toBe(200);

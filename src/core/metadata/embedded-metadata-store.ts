@@ -645,6 +645,13 @@ export class EmbeddedMetadataStore implements MetadataStore {
     });
   }
 
+  async raiseFenceEpoch(fence: number): Promise<void> {
+    if (fence <= this.#current().topology.fenceEpoch) return;
+    await this.#mutate((s) => {
+      if (fence > s.topology.fenceEpoch) s.topology = { ...s.topology, fenceEpoch: fence, updatedAtMs: this.#nowMs() };
+    });
+  }
+
   async getHlcFloor(coordinatorId: string): Promise<number> {
     return coordinatorId === this.#opts.coordinatorId ? this.#current().hlcFloor : 0;
   }

@@ -173,6 +173,9 @@ export interface MetadataStore {
   /** finished_at of the newest run that completed with no range skipped; 0 when there is none. */
   lastRepairCompletedAtMs(): Promise<number>;
 
+  /** Raises topology.fence_epoch to `fence` (never lowers it; no epoch change): the fence pushed at a Barrier (§4). */
+  raiseFenceEpoch(fence: number): Promise<void>;
+
   /** The coordinator's persisted hlc_floor (0 when never saved). */
   getHlcFloor(coordinatorId: string): Promise<number>;
   setHlcFloor(coordinatorId: string, floor: number): Promise<void>;

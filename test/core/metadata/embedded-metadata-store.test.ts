@@ -87,6 +87,19 @@ describe('EmbeddedMetadataStore', () => {
     expect(await again.countTenants()).toBe(2);
   });
 
+  it('keeps the topology fence: raised durably, never lowered, without an epoch change', async () => {
+    const s = await open();
+    expect(await s.commitTopologyChange({ nodes: [node('s1', 50052)] })).toBe(1);
+    await s.raiseFenceEpoch(5);
+    await s.raiseFenceEpoch(3);
+    expect(await s.getTopology()).toMatchObject({ epoch: 1, fenceEpoch: 5 });
+    await s.close();
+    stores.length = 0;
+    const again = await open();
+    expect(await again.getTopology()).toMatchObject({ epoch: 1, fenceEpoch: 5 });
+    expect(JSON.parse(readFileSync(join(dir, 'metadata', 'metadata.json'), 'utf8')).topology.fence_epoch).toBe(5);
+  });
+
   it('refuses a duplicate tenant with TENANT_EXISTS and a stale version update', async () => {
     const s = await open();
     await s.createTenant(tenant('acme'));
