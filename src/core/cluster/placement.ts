@@ -95,14 +95,13 @@ export type MultiQuorumState = 'pending' | 'success' | 'impossible';
  * `success` once every condition has its acks, `impossible` as soon as one cannot be met by the members still out.
  */
 export class MultiQuorum {
-  readonly #conds: Array<{ members: Set<string>; need: number; acks: number; outstanding: number }>;
-  readonly #counted = new Set<string>();
+  // Lists are a replication factor long (≤ 10): arrays and `includes` beat building Sets on every write.
+  readonly #conds: Array<{ members: readonly string[]; need: number; acks: number; outstanding: number }>;
   #outstanding: number;
   #acks = 0;
 
   constructor(conditions: readonly QuorumCondition[], targets: number) {
-    this.#conds = conditions.map((c) => ({ members: new Set(c.members), need: c.need, acks: 0, outstanding: new Set(c.members).size }));
-    for (const c of conditions) for (const m of c.members) this.#counted.add(m);
+    this.#conds = conditions.map((c) => ({ members: c.members, need: c.need, acks: 0, outstanding: c.members.length }));
     this.#outstanding = targets;
   }
 
@@ -127,18 +126,20 @@ export class MultiQuorum {
 
   ack(node: string): MultiQuorumState {
     this.#outstanding--;
-    if (this.#counted.has(node)) this.#acks++;
+    let counted = false;
     for (const c of this.#conds) {
-      if (!c.members.has(node)) continue;
+      if (!c.members.includes(node)) continue;
+      counted = true;
       c.acks++;
       c.outstanding--;
     }
+    if (counted) this.#acks++;
     return this.state;
   }
 
   fail(node: string): MultiQuorumState {
     this.#outstanding--;
-    for (const c of this.#conds) if (c.members.has(node)) c.outstanding--;
+    for (const c of this.#conds) if (c.members.includes(node)) c.outstanding--;
     return this.state;
   }
 }
