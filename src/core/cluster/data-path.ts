@@ -8,6 +8,7 @@ import { clockToWire, versionFromWire, versionToWire } from '../model/version-wi
 import type { RequestContext } from '../rpc/pipe.js';
 import type * as pb from '../rpc/types.js';
 import { dotActor } from './dot-actor.js';
+import { StaleTopologyError } from './topology-fence.js';
 import type { Hlc } from './hlc.js';
 import { InProcessIdempotency, type IdempotencyOp, requestHash, writeIdOf } from './idempotency.js';
 import { type NodeRegistry } from './node-registry.js';
@@ -131,6 +132,8 @@ export class DataPath {
   readonly #hedgeMs: number;
   /** Client operations in flight per topology epoch they started under (the barrier of cluster.md §4 waits on them). */
   readonly #inFlightByEpoch = new Map<number, number>();
+  /** A background topology reload started by a STALE_TOPOLOGY reply (one at a time). */
+  #staleReload: Promise<void> | undefined;
 
   constructor(deps: DataPathDeps) {
     this.#d = deps;
@@ -347,7 +350,10 @@ export class DataPath {
             registry.observe(nodeId, err);
             if (err.code === 'CHECKSUM_MISMATCH') corrupt.push(nodeId);
             if (err.code === 'TIMEOUT') sawTimeout = true;
-            if (err.code === 'STALE_TOPOLOGY') sawStale = true;
+            if (err.code === 'STALE_TOPOLOGY') {
+              sawStale = true;
+              this.#staleReply(err);
+            }
             if (done) return;
             launch();
             armHedge();
@@ -457,7 +463,10 @@ export class DataPath {
             if (!definitelyNotApplied(err)) allDefinite = false;
             if (err.code === 'SIBLING_LIMIT_EXCEEDED') siblingLimit = err;
             if (err.code === 'TIMEOUT') timedOut = true;
-            if (err.code === 'STALE_TOPOLOGY') stale = true;
+            if (err.code === 'STALE_TOPOLOGY') {
+              stale = true;
+              this.#staleReply(err);
+            }
             if (isHintable(err)) hint(nodeId);
             if (done) {
               this.#d.logger.debug({ node: nodeId, code: err.code }, 'replica write failed after the answer');
@@ -511,12 +520,29 @@ export class DataPath {
   }
 
   /**
+   * A replica fenced this coordinator's epoch. Even if the request still succeeds with the others, the topology is
+   * reloaded in the background so the next requests carry the new epoch (one reload at a time).
+   */
+  #staleReply(err: PairdbError): void {
+    const reload = this.#d.reloadTopology;
+    if (!reload || this.#staleReload) return;
+    // Replies fenced below an epoch this coordinator already routes with need no reload.
+    if (err instanceof StaleTopologyError && err.fenceEpoch <= BigInt(this.#d.epoch())) return;
+    this.#staleReload = reload()
+      .catch((err: unknown) => this.#d.logger.error({ err }, 'topology reload after a STALE_TOPOLOGY reply failed'))
+      .finally(() => {
+        this.#staleReload = undefined;
+      });
+  }
+
+  /**
    * STALE_TOPOLOGY from replicas (cluster.md §4): this coordinator routed with an epoch below their fence. Reload the
    * topology, rebuild the request's inputs (`refresh`, e.g. the tenant after a cache drop) and run it once more; a
    * second STALE_TOPOLOGY becomes SERVICE_UNAVAILABLE. A write's outcome stays `unknown` if the first attempt may have
    * landed (its write_id makes the retry a duplicate there, never a second version).
    */
   async #fenceRetry<A, T>(first: () => Promise<T>, refresh: () => Promise<A>, again: (args: A) => Promise<T>): Promise<T> {
+    const startEpoch = this.#d.epoch();
     let firstErr: PairdbError;
     try {
       return await first();
@@ -526,7 +552,9 @@ export class DataPath {
     }
     const epoch = this.#d.epoch();
     try {
-      await this.#d.reloadTopology?.();
+      // A reload a stale reply started in the background (done or running) serves this retry too.
+      if (this.#staleReload) await this.#staleReload;
+      else if (this.#d.epoch() === startEpoch) await this.#d.reloadTopology?.();
     } catch (err) {
       throw new PairdbError('SERVICE_UNAVAILABLE', `replicas fenced topology epoch ${epoch} and reloading the topology failed: ${toPairdbError(err).message}`, {
         outcome: firstErr.outcome,
