@@ -797,21 +797,30 @@ export class StorageDaemon {
         this.set(self.#ready ? 1 : 0);
       },
     });
-    const seen = new Map<string, number>();
-    new Counter({
-      name: 'pairdb_storage_rpc_total',
-      help: 'Storage RPCs by method and API code',
-      labelNames: ['node_id', 'rpc', 'code'],
-      registers: [registry],
-      collect() {
-        for (const [k, v] of self.#rpcCounts) {
-          const [rpc, code] = k.split('|') as [string, string];
-          const delta = v - (seen.get(k) ?? 0);
-          if (delta > 0) this.inc({ node_id: nodeId, rpc, code }, delta);
-          seen.set(k, v);
-        }
-      },
-    });
+    /** A counter following totals this daemon keeps: each scrape adds what grew since the last one. */
+    const scrapedCounter = (name: string, help: string, labelNames: string[], read: () => Iterable<[Record<string, string>, number]>) => {
+      const seen = new Map<string, number>();
+      new Counter({
+        name,
+        help,
+        labelNames: ['node_id', ...labelNames],
+        registers: [registry],
+        collect() {
+          for (const [labels, total] of read()) {
+            const k = JSON.stringify(labels);
+            const delta = total - (seen.get(k) ?? 0);
+            if (delta > 0) this.inc({ node_id: nodeId, ...labels }, delta);
+            seen.set(k, total);
+          }
+        },
+      });
+    };
+    scrapedCounter('pairdb_storage_rpc_total', 'Storage RPCs by method and API code', ['rpc', 'code'], () =>
+      [...self.#rpcCounts].map(([k, v]): [Record<string, string>, number] => {
+        const [rpc, code] = k.split('|') as [string, string];
+        return [{ rpc, code }, v];
+      }),
+    );
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
@@ -822,22 +831,8 @@ export class StorageDaemon {
           this.set({ node_id: nodeId }, read());
         },
       });
-    const streamed = (name: string, help: string, read: () => number) => {
-      let seenTotal = 0;
-      new Counter({
-        name,
-        help,
-        labelNames: ['node_id'],
-        registers: [registry],
-        collect() {
-          const now = read();
-          if (now > seenTotal) this.inc({ node_id: nodeId }, now - seenTotal);
-          seenTotal = now;
-        },
-      });
-    };
-    streamed('pairdb_storage_stream_keys_total', 'Records of outgoing streams acked by their targets', () => self.#streams?.keysSent ?? 0);
-    streamed('pairdb_storage_stream_bytes_total', 'Bytes of outgoing streams acked by their targets', () => self.#streams?.bytesSent ?? 0);
+    scrapedCounter('pairdb_storage_stream_keys_total', 'Records of outgoing streams acked by their targets', [], () => [[{}, self.#streams?.keysSent ?? 0]]);
+    scrapedCounter('pairdb_storage_stream_bytes_total', 'Bytes of outgoing streams acked by their targets', [], () => [[{}, self.#streams?.bytesSent ?? 0]]);
     new Gauge({
       name: 'pairdb_storage_gossip_members',
       help: 'Members of this node\'s gossip table by local liveness',

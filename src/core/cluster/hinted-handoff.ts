@@ -4,6 +4,7 @@ import { versionFromWire, versionToWire } from '../model/version-wire.js';
 import type * as pb from '../rpc/types.js';
 import type { HintStore } from './file-hint-store.js';
 import type { NodeRegistry } from './node-registry.js';
+import { sleep } from '../sleep.js';
 
 /**
  * Hinted handoff (cluster.md §9): replica writes that failed (or went to a `down` node) become hints in the durable
@@ -137,13 +138,7 @@ export class HintedHandoff {
   async drain(target: string, signal: AbortSignal): Promise<void> {
     while (!signal.aborted && (this.#o.store.counts().get(target) ?? 0) > 0) {
       this.kick(target);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
-      });
+      await sleep(200, signal);
     }
   }
 

@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCkey } from '../engine/memtable.js';
 import { PairdbError } from '../errors.js';
-import type {
-  MetadataStore,
-  MigrationPhaseName,
-  MigrationRecord,
-  MigrationTaskRecord,
-  MigrationType,
-  StorageNodeRecord,
-  TenantRecord,
+import {
+  type MetadataStore,
+  type MigrationGuard,
+  type MigrationPhaseName,
+  type MigrationRecord,
+  type MigrationTaskRecord,
+  type MigrationType,
+  type StorageNodeRecord,
+  type TenantRecord,
+  listAllTenants,
 } from '../metadata/metadata-store.js';
-import type { Version } from '../model/version.js';
-import { versionFromWire, versionToWire } from '../model/version-wire.js';
 import type { Logger } from '../observability/logger.js';
+import { sleep } from '../sleep.js';
 import type * as pb from '../rpc/types.js';
 import { type PlannedTask, planMigration, rangesFromJson, rangesToJson, replicaFreeRanges } from './migration-plan.js';
 import type { NodeRegistry } from './node-registry.js';
-import { repairWrites } from './repair-plan.js';
+import { reconcileRanges } from './repair-runner.js';
 import { Ring } from './ring.js';
 
 /**
@@ -62,16 +62,10 @@ const RESTART_BACKOFF_MAX_MS = 30_000;
 const ACTIVE_STREAM_STATES = new Set(['STREAM_COUNTING', 'STREAM_STREAMING']);
 
 class LostOwnership extends Error {}
-class Cancelled extends Error {}
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
+/** What `m` must still be in the store for this driver's write to apply (§11.3: generation and phase, plus status). */
+const guardOf = (m: MigrationRecord): MigrationGuard => ({ driverGeneration: m.driverGeneration, phase: m.phase, status: m.status });
+class Cancelled extends Error {}
 
 export function newMigrationRecord(
   type: MigrationType,
@@ -104,18 +98,6 @@ export function newMigrationRecord(
     cleanedUpAtMs: null,
     tasks: [],
   };
-}
-
-/** The tenants of the store, all pages. */
-export async function allTenants(store: MetadataStore): Promise<TenantRecord[]> {
-  const out: TenantRecord[] = [];
-  let after = '';
-  for (;;) {
-    const page = await store.listTenants(after, 1000);
-    out.push(...page.items);
-    if (!page.more || page.items.length === 0) return out;
-    after = page.items[page.items.length - 1]!.tenantId;
-  }
 }
 
 function ringOf(nodes: readonly StorageNodeRecord[], states: readonly string[]): Ring {
@@ -184,7 +166,7 @@ export class MigrationDriver {
     if (!this.#owned.has(m.migrationId) && m.status === 'in_progress') {
       // A migration another run of this coordinator was driving: take it over (§11.3 resume).
       const next = { ...m, driverGeneration: m.driverGeneration + 1, updatedAtMs: this.#now() };
-      if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }))) return;
+      if (!(await this.#d.store.updateMigration(next, guardOf(m)))) return;
       this.#d.logger.info({ migration: m.migrationId, phase: m.phase, generation: next.driverGeneration }, 'resuming migration');
       m = next;
     }
@@ -261,7 +243,7 @@ export class MigrationDriver {
       migrations: [next],
       nodes: extra.nodes,
       tenants: extra.tenants,
-      expect: [{ migrationId: m.migrationId, driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }],
+      expect: [{ migrationId: m.migrationId, ...guardOf(m) }],
     });
     if (epoch < 0) throw new LostOwnership();
     await this.#d.reload();
@@ -278,12 +260,12 @@ export class MigrationDriver {
   async #start(m: MigrationRecord): Promise<MigrationRecord | undefined> {
     const now = this.#now();
     const nodes = await this.#d.store.listStorageNodes();
-    const tenants = await allTenants(this.#d.store);
+    const tenants = await listAllTenants(this.#d.store);
     const fail = async (msg: string): Promise<undefined> => {
       this.#d.logger.warn({ migration: m.migrationId, reason: msg }, 'migration failed validation at start');
       await this.#d.store.commitTopologyChange({
         migrations: [{ ...m, status: 'failed', errorMessage: msg, updatedAtMs: now, completedAtMs: now }],
-        expect: [{ migrationId: m.migrationId, driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }],
+        expect: [{ migrationId: m.migrationId, ...guardOf(m) }],
       });
       await this.#d.reload();
       return undefined;
@@ -385,7 +367,7 @@ export class MigrationDriver {
         totalKeys: waiting ? m.totalKeys : list.reduce((n, t) => n + Math.max(t.keysTotal, t.keysStreamed), 0),
         updatedAtMs: this.#now(),
       };
-      if (!(await this.#d.store.updateMigration(next, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status }))) throw new LostOwnership();
+      if (!(await this.#d.store.updateMigration(next, guardOf(m)))) throw new LostOwnership();
       if (next.keysMigrated > m.keysMigrated) this.#d.onKeysMigrated?.(m.type, next.keysMigrated - m.keysMigrated);
       m = next;
     };
@@ -588,33 +570,21 @@ export class MigrationDriver {
       if (signal.aborted) return;
       try {
         update({ ...cur(), state: 'running', attempts: cur().attempts + 1 });
-        const perReplica = new Map<string, Map<string, readonly Version[]>>();
-        const keyOf = new Map<string, { tenant: string; key: string }>();
-        for (const id of sources) {
+        const readers = sources.map((id) => {
           const h = this.#d.registry.handle(id);
           if (!h || h.down || !h.client.scanRange) throw new PairdbError('SERVICE_UNAVAILABLE', `replica ${id} is down`);
-          const rows = new Map<string, readonly Version[]>();
-          for await (const batch of h.client.scanRange({ spec: { ranges, tenant_ids: t.tenantIds ? [...t.tenantIds] : [] }, batch_size: 1000, keys_only: false, include_expired_tombstones: false }, opts())) {
-            for (const rec of batch.records) {
-              const ck = encodeCkey(rec.tenant_id, rec.key).toString('hex');
-              keyOf.set(ck, { tenant: rec.tenant_id, key: rec.key });
-              rows.set(ck, rec.versions.map(versionFromWire));
-            }
-          }
-          perReplica.set(id, rows);
-        }
-        if (!perReplica.has(t.targetNodeId)) perReplica.set(t.targetNodeId, new Map());
-        const writes = repairWrites(perReplica).get(t.targetNodeId) ?? [];
-        const h = this.#d.registry.handle(t.targetNodeId);
-        if (!h || h.down || !h.client.batchWrite) throw new PairdbError('SERVICE_UNAVAILABLE', `target ${t.targetNodeId} is down`);
-        for (let i = 0; i < writes.length; i += 1000) {
-          const records = writes.slice(i, i + 1000).map((w) => {
-            const k = keyOf.get(w.ckeyHex)!;
-            return { tenant_id: k.tenant, key: k.key, versions: w.versions.map(versionToWire), recent_writes: [] };
-          });
-          await h.client.batchWrite([{ batch_seq: String(i / 1000 + 1), purpose: 'PURPOSE_REPAIR', stream_id: `${m.migrationId}/${t.taskId}`, records }], opts());
-        }
-        update({ ...cur(), state: 'completed', keysTotal: keyOf.size, keysStreamed: keyOf.size });
+          return h;
+        });
+        const r = await reconcileRanges({
+          registry: this.#d.registry,
+          readers,
+          ranges,
+          tenantIds: t.tenantIds ?? [],
+          targets: [t.targetNodeId],
+          streamId: `${m.migrationId}/${t.taskId}`,
+          opts,
+        });
+        update({ ...cur(), state: 'completed', keysTotal: r.keysSeen, keysStreamed: r.keysSeen });
         return;
       } catch (err) {
         this.#d.logger.warn({ task: t.taskId, err: PairdbError.from(err).message, retry_ms: backoff }, 'repair task failed; retrying');
@@ -716,9 +686,10 @@ export class MigrationDriver {
   /** §11.5: once grace has passed and nothing runs, losers drop the ranges they no longer replicate. */
   async #cleanup(migrations: readonly MigrationRecord[]): Promise<void> {
     const now = this.#now();
-    for (const m of migrations) {
-      if (m.status !== 'completed' || m.cleanupAfterMs === null || m.cleanedUpAtMs !== null || now < m.cleanupAfterMs) continue;
-      const tenants = await allTenants(this.#d.store);
+    const due = migrations.filter((m) => m.status === 'completed' && m.cleanupAfterMs !== null && m.cleanedUpAtMs === null && now >= m.cleanupAfterMs);
+    if (due.length === 0) return;
+    const tenants = await listAllTenants(this.#d.store);
+    for (const m of due) {
       const ring = this.#d.registry.ring;
       for (const c of m.cleanup) {
         const h = this.#d.registry.handle(c.nodeId);
@@ -731,7 +702,7 @@ export class MigrationDriver {
           { requestId: '', deadlineMs: Date.now() + STREAM_RPC_MS },
         );
       }
-      await this.#d.store.updateMigration({ ...m, cleanedUpAtMs: now, updatedAtMs: now }, { driverGeneration: m.driverGeneration, phase: m.phase, status: m.status });
+      await this.#d.store.updateMigration({ ...m, cleanedUpAtMs: now, updatedAtMs: now }, guardOf(m));
       this.#d.logger.info({ migration: m.migrationId, nodes: m.cleanup.map((c) => c.nodeId) }, 'migration cleanup done');
     }
   }

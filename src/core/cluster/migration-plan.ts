@@ -1,3 +1,4 @@
+import { intersectRange, repairItems } from './repair-plan.js';
 import { type Ring, ownedRange } from './ring.js';
 
 /**
@@ -164,42 +165,14 @@ export function rangesFromJson(ranges: ReadonlyArray<readonly [string, string]>)
   return ranges.map(([s, e]) => [BigInt(s), BigInt(e)]);
 }
 
-const TWO_64 = 1n << 64n;
-
-/** [start, end) as non-wrapping pieces of [0, 2^64). */
-function pieces([s, e]: WireRange): Array<[bigint, bigint]> {
-  if (s < e) return [[s, e]];
-  if (s === e) return [[0n, TWO_64]];
-  return e === 0n ? [[s, TWO_64]] : [[s, TWO_64], [0n, e]];
-}
-
 /**
  * The parts of `ranges` that `nodeId` is no replica of under `ring` for any of the replication factors `rfs` — what
  * the cleanup after grace (§11.5) may drop from it, even if later migrations moved ranges back to it.
  */
 export function replicaFreeRanges(ring: Ring, nodeId: string, ranges: readonly WireRange[], rfs: readonly number[]): WireRange[] {
   const rf = Math.max(0, ...rfs);
-  const tokens = ring.tokens;
-  const owned: Array<[bigint, bigint]> = [];
-  if (rf === 0 || tokens.length === 0) {
-    owned.push([0n, TWO_64]);
-  } else {
-    for (let i = 0; i < tokens.length; i++) {
-      if (ring.walkFrom(i, rf).includes(nodeId)) continue;
-      const prev = tokens[(i - 1 + tokens.length) % tokens.length]!.token;
-      const { start, end } = ownedRange(prev, tokens[i]!.token);
-      owned.push(...pieces([start, end]));
-    }
-  }
+  const free = rf === 0 || ring.tokens.length === 0 ? [{ start: 0n, end: 0n }] : repairItems(ring, rf).filter((it) => !it.replicas.includes(nodeId));
   const out: WireRange[] = [];
-  for (const r of ranges) {
-    for (const [a, b] of pieces(r)) {
-      for (const [c, d] of owned) {
-        const lo = a > c ? a : c;
-        const hi = b < d ? b : d;
-        if (lo < hi) out.push([lo, hi % TWO_64]);
-      }
-    }
-  }
+  for (const [start, end] of ranges) for (const f of free) for (const r of intersectRange({ start, end }, f)) out.push([r.start, r.end]);
   return out.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
 }

@@ -102,6 +102,16 @@ export function migrationToWire(m: MigrationRecord, nowMs = Date.now()): pb.Migr
 
 const LIVENESS_WIRE = { alive: 'LIVENESS_ALIVE', suspect: 'LIVENESS_SUSPECT', down: 'LIVENESS_DOWN' } as const;
 
+/**
+ * Nodes that will be `normal` once every queued or running change is done (the projected topology of §11.1):
+ * normal and bootstrapping nodes not leaving, plus queued additions, without `exclude`.
+ */
+function projectedNodes(nodes: readonly StorageNodeRecord[], active: readonly MigrationRecord[], exclude?: string): number {
+  const leaving = new Set(active.filter((m) => m.type === 'node_removal').map((m) => m.nodeId));
+  const queuedAdds = active.filter((m) => m.type === 'node_addition' && m.status === 'pending').length;
+  return nodes.filter((n) => (n.state === 'normal' || n.state === 'bootstrapping') && !leaving.has(n.nodeId) && n.nodeId !== exclude).length + queuedAdds;
+}
+
 export class NodeAdmin {
   readonly #d: NodeAdminDeps;
   readonly #nowMs: () => number;
@@ -248,10 +258,7 @@ export class NodeAdmin {
       }
       // Projected topology: normal nodes after every queued change, against the largest RF after queued RF changes.
       const active = migrations.filter((m) => m.status === 'pending' || m.status === 'in_progress');
-      const leaving = new Set(active.filter((m) => m.type === 'node_removal').map((m) => m.nodeId));
-      const queuedAdds = active.filter((m) => m.type === 'node_addition' && m.status === 'pending').length;
-      const remaining =
-        nodes.filter((x) => (x.state === 'normal' || x.state === 'bootstrapping') && !leaving.has(x.nodeId) && x.nodeId !== req.node_id).length + queuedAdds;
+      const remaining = projectedNodes(nodes, active, req.node_id);
       let rMax = await this.#d.store.maxReplicationFactor();
       for (const m of active) if (m.type === 'replication_change' && m.newRf !== null) rMax = Math.max(rMax, m.newRf);
       if (!req.force && remaining < rMax) {
@@ -276,9 +283,7 @@ export class NodeAdmin {
       let projected = tenant.replicationFactor;
       for (const m of active) if (m.type === 'replication_change' && m.tenantId === tenant.tenantId && m.status === 'pending') projected = m.newRf!;
       if (newRf === projected) return '';
-      const leaving = new Set(active.filter((m) => m.type === 'node_removal').map((m) => m.nodeId));
-      const queuedAdds = active.filter((m) => m.type === 'node_addition' && m.status === 'pending').length;
-      const eligible = nodes.filter((n) => (n.state === 'normal' || n.state === 'bootstrapping') && !leaving.has(n.nodeId)).length + queuedAdds;
+      const eligible = projectedNodes(nodes, active);
       if (!Number.isInteger(newRf) || newRf < 1 || newRf > 10 || newRf > eligible) {
         throw new PairdbError('INVALID_REPLICATION_FACTOR', `replication factor must be 1..${Math.min(10, eligible)} (normal and joining storage nodes), got ${newRf}`);
       }

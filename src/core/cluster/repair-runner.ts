@@ -4,8 +4,9 @@ import { encodeCkey } from '../engine/memtable.js';
 import { PairdbError } from '../errors.js';
 import type { Version } from '../model/version.js';
 import { versionFromWire, versionToWire } from '../model/version-wire.js';
+import type { CallOptions } from '../rpc/pipe.js';
 import type * as pb from '../rpc/types.js';
-import type { NodeRegistry } from './node-registry.js';
+import type { NodeHandle, NodeRegistry } from './node-registry.js';
 import { type RepairItem, clipItems, leafRanges, mismatchedLeaves, repairItems, repairWrites } from './repair-plan.js';
 
 /**
@@ -99,33 +100,10 @@ export async function runRepair(o: RepairRunOptions): Promise<pb.RepairProgress>
     let streamed = 0;
     if (leaves.length > 0 && !o.dryRun) {
       const ranges = leafRanges(item, depth, leaves).map((r) => ({ start: r.start.toString(), end: r.end.toString() }));
-      const perReplica = new Map<string, Map<string, readonly Version[]>>();
-      const keyOf = new Map<string, { tenant: string; key: string }>();
-      for (const h of handles) {
-        const m = new Map<string, readonly Version[]>();
-        for await (const batch of h!.client.scanRange!({ spec: { ranges, tenant_ids: [tenantId] }, batch_size: 1000, keys_only: false, include_expired_tombstones: false }, opts())) {
-          for (const rec of batch.records) {
-            const ck = encodeCkey(rec.tenant_id, rec.key).toString('hex');
-            keyOf.set(ck, { tenant: rec.tenant_id, key: rec.key });
-            m.set(ck, rec.versions.map(versionFromWire));
-            p.bytes_streamed += rec.versions.reduce((n, v) => n + (v.value?.length ?? 0), 0);
-          }
-        }
-        perReplica.set(h!.record.nodeId, m);
-      }
-      for (const [node, writes] of repairWrites(perReplica)) {
-        if (writes.length === 0) continue;
-        const h = o.registry.handle(node)!;
-        for (let i = 0; i < writes.length; i += 1000) {
-          const records = writes.slice(i, i + 1000).map((w) => {
-            const k = keyOf.get(w.ckeyHex)!;
-            return { tenant_id: k.tenant, key: k.key, versions: w.versions.map(versionToWire), recent_writes: [] };
-          });
-          await h.client.batchWrite!([{ batch_seq: String(i / 1000 + 1), purpose: 'PURPOSE_REPAIR', stream_id: '', records }], opts());
-        }
-        p.keys_repaired += writes.length;
-        streamed += writes.length;
-      }
+      const r = await reconcileRanges({ registry: o.registry, readers: handles as NodeHandle[], ranges, tenantIds: [tenantId], opts });
+      p.bytes_streamed += r.bytesScanned;
+      p.keys_repaired += r.keysWritten;
+      streamed += r.keysWritten;
     }
     o.onItem?.(leaves.length === 0 ? 'in_sync' : o.dryRun ? 'mismatched' : 'repaired', streamed);
     p.ranges_done++;
@@ -133,4 +111,56 @@ export async function runRepair(o: RepairRunOptions): Promise<pb.RepairProgress>
   }
   p.state = 'REPAIR_COMPLETED';
   return { ...p };
+}
+
+export interface ReconcileOptions {
+  readonly registry: NodeRegistry;
+  /** The replicas whose copies are read (ScanRange) and reconciled. */
+  readonly readers: readonly NodeHandle[];
+  readonly ranges: readonly pb.HashRange[];
+  /** Empty = all tenants. */
+  readonly tenantIds: readonly string[];
+  /** Only these nodes are written to (each counts as holding nothing if it is not a reader); default: every reader. */
+  readonly targets?: readonly string[];
+  readonly streamId?: string;
+  readonly opts: () => CallOptions;
+}
+
+/**
+ * §14 step 4, shared by repair runs and a migration's repair tasks: ScanRange the ranges on every reader, reconcile
+ * per key (tombstones kept), and BatchWrite(REPAIR) the reconciled set to each target that differs, ≤ 1000 per batch.
+ */
+export async function reconcileRanges(o: ReconcileOptions): Promise<{ keysSeen: number; keysWritten: number; bytesScanned: number }> {
+  const perReplica = new Map<string, Map<string, readonly Version[]>>();
+  const keyOf = new Map<string, { tenant: string; key: string }>();
+  let bytesScanned = 0;
+  for (const h of o.readers) {
+    const m = new Map<string, readonly Version[]>();
+    const spec = { ranges: [...o.ranges], tenant_ids: [...o.tenantIds] };
+    for await (const batch of h.client.scanRange!({ spec, batch_size: 1000, keys_only: false, include_expired_tombstones: false }, o.opts())) {
+      for (const rec of batch.records) {
+        const ck = encodeCkey(rec.tenant_id, rec.key).toString('hex');
+        keyOf.set(ck, { tenant: rec.tenant_id, key: rec.key });
+        m.set(ck, rec.versions.map(versionFromWire));
+        bytesScanned += rec.versions.reduce((n, v) => n + (v.value?.length ?? 0), 0);
+      }
+    }
+    perReplica.set(h.record.nodeId, m);
+  }
+  for (const t of o.targets ?? []) if (!perReplica.has(t)) perReplica.set(t, new Map());
+  let keysWritten = 0;
+  for (const [node, writes] of repairWrites(perReplica)) {
+    if (writes.length === 0 || (o.targets && !o.targets.includes(node))) continue;
+    const h = o.registry.handle(node);
+    if (!h || h.down || !h.client.batchWrite) throw new PairdbError('SERVICE_UNAVAILABLE', `replica ${node} is down`);
+    for (let i = 0; i < writes.length; i += 1000) {
+      const records = writes.slice(i, i + 1000).map((w) => {
+        const k = keyOf.get(w.ckeyHex)!;
+        return { tenant_id: k.tenant, key: k.key, versions: w.versions.map(versionToWire), recent_writes: [] };
+      });
+      await h.client.batchWrite([{ batch_seq: String(i / 1000 + 1), purpose: 'PURPOSE_REPAIR', stream_id: o.streamId ?? '', records }], o.opts());
+    }
+    keysWritten += writes.length;
+  }
+  return { keysSeen: keyOf.size, keysWritten, bytesScanned };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PairdbError } from '../errors.js';
-import type { MetadataStore, RepairRunRecord, RepairRunStatus } from '../metadata/metadata-store.js';
+import { type MetadataStore, type RepairRunRecord, type RepairRunStatus, listAllTenants } from '../metadata/metadata-store.js';
 import type { Logger } from '../observability/logger.js';
 import type * as pb from '../rpc/types.js';
 import type { NodeRegistry } from './node-registry.js';
@@ -182,15 +182,7 @@ export class RepairService {
       if (!t) throw new PairdbError('TENANT_NOT_FOUND', `tenant ${tenantId} does not exist`);
       return [{ tenantId: t.tenantId, rf: t.replicationFactor }];
     }
-    const tenants: Array<{ tenantId: string; rf: number }> = [];
-    let after = '';
-    for (;;) {
-      const page = await store.listTenants(after, 1000);
-      for (const t of page.items) tenants.push({ tenantId: t.tenantId, rf: t.replicationFactor });
-      if (!page.more || page.items.length === 0) break;
-      after = page.items[page.items.length - 1]!.tenantId;
-    }
-    return tenants;
+    return (await listAllTenants(store)).map((t) => ({ tenantId: t.tenantId, rf: t.replicationFactor }));
   }
 
   /**

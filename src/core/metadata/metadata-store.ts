@@ -180,3 +180,15 @@ export interface MetadataStore {
   getHlcFloor(coordinatorId: string): Promise<number>;
   setHlcFloor(coordinatorId: string, floor: number): Promise<void>;
 }
+
+/** Every tenant of the store, page by page (the driver's rf_groups, repair runs, cleanup). */
+export async function listAllTenants(store: Pick<MetadataStore, 'listTenants'>): Promise<TenantRecord[]> {
+  const out: TenantRecord[] = [];
+  let after = '';
+  for (;;) {
+    const page = await store.listTenants(after, 1000);
+    out.push(...page.items);
+    if (!page.more || page.items.length === 0) return out;
+    after = page.items[page.items.length - 1]!.tenantId;
+  }
+}
